@@ -1,0 +1,41 @@
+//! `waitress-cli`: waitress-serve compatible command line (section 13).
+//! Parses settings (waitress-core), sets up logging, runs the server.
+
+use std::process::ExitCode;
+
+use waitress_core::{Command, LogLevel, parse_command_line};
+
+fn tracing_level(level: &LogLevel) -> tracing::Level {
+    match level {
+        LogLevel::Debug => tracing::Level::DEBUG,
+        LogLevel::Info => tracing::Level::INFO,
+        LogLevel::Warning => tracing::Level::WARN,
+        LogLevel::Error | LogLevel::Critical => tracing::Level::ERROR,
+    }
+}
+
+fn fail(message: &str, code: i32) -> ExitCode {
+    eprintln!("Error: {message}");
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let config = match parse_command_line(&args) {
+        Ok(Command::Serve(config)) => config,
+        Ok(Command::Help(text)) => {
+            print!("{text}");
+            return ExitCode::SUCCESS;
+        }
+        Ok(Command::Version(text)) => {
+            println!("{text}");
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => return fail(e.message(), e.exit_code()),
+    };
+    waitress_server::logging::init(tracing_level(&config.log_level));
+    match waitress_server::run(*config) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&e.message, e.exit_code),
+    }
+}

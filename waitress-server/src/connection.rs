@@ -1,0 +1,299 @@
+//! One task per connection: read and parse requests, read their bodies,
+//! apply the proxy rules, hand complete requests to the workers, and write
+//! their responses strictly in order (sections 5-7).
+//!
+//! With `channel_request_lookahead = 0` (waitress's default) the socket is not
+//! read while a request is being served, so requests are answered one at a
+//! time in arrival order and pipelined bytes wait in the buffer (C-04).
+
+use std::collections::VecDeque;
+use std::io::IoSlice;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use bytes::{Buf, Bytes, BytesMut};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use waitress_core::SpillBuffer;
+use waitress_proto::{CONTINUE_RESPONSE, Event, ProtoError, RequestHead, RequestParser, Version};
+
+use crate::logging::LOGGER;
+use crate::request::{ConnInfo, Request, stage_environ};
+use crate::response::{self, End};
+use crate::server::ServerShared;
+use crate::worker::Job;
+
+/// Why reading stopped.
+enum ReadStop {
+    /// EOF, timeout, shutdown or socket error: close silently (T-01, C-06).
+    Close,
+}
+
+/// Serves one accepted connection until it closes.
+pub async fn serve_connection<S>(mut stream: S, conn: ConnInfo, shared: Arc<ServerShared>)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let mut session = Session {
+        buf: BytesMut::with_capacity(shared.recv_bytes),
+        parser: RequestParser::new(shared.limits),
+        conn,
+        disconnected: Arc::new(AtomicBool::new(false)),
+        shared,
+    };
+    session.run(&mut stream).await;
+    let _ = stream.shutdown().await;
+}
+
+struct Session {
+    buf: BytesMut,
+    parser: RequestParser,
+    conn: ConnInfo,
+    disconnected: Arc<AtomicBool>,
+    shared: Arc<ServerShared>,
+}
+
+/// The next parser event, reading more bytes when needed.
+async fn next_event<S: AsyncRead + Unpin>(
+    session: &mut Session,
+    stream: &mut S,
+) -> Result<Result<Event, ProtoError>, ReadStop> {
+    loop {
+        match session.parser.poll(&mut session.buf) {
+            Ok(Some(event)) => return Ok(Ok(event)),
+            Ok(None) => session.read_more(stream).await?,
+            Err(e) => return Ok(Err(e)),
+        }
+    }
+}
+
+impl Session {
+    async fn run<S: AsyncRead + AsyncWrite + Unpin>(&mut self, stream: &mut S) {
+        loop {
+            let head = match next_event(self, stream).await {
+                Err(ReadStop::Close) => return,
+                Ok(Err(e)) => return self.reject(stream, &e).await,
+                Ok(Ok(Event::Head(head))) => head,
+                Ok(Ok(_)) => {
+                    tracing::error!(target: LOGGER, "parser produced body data before a head");
+                    return;
+                }
+            };
+            if head.expect_continue && write_all(stream, CONTINUE_RESPONSE).await.is_err() {
+                return;
+            }
+            let body = match self.read_body(stream).await {
+                Err(ReadStop::Close) => return,
+                Ok(Err(e)) => return self.reject(stream, &e).await,
+                Ok(Ok(body)) => body,
+            };
+            let keep_alive = match self.dispatch(stream, head, body).await {
+                Some(keep_alive) => keep_alive,
+                None => return,
+            };
+            if !keep_alive || self.shared.is_shutting_down() {
+                return;
+            }
+        }
+    }
+
+    /// Reads the rest of the current request's body into a spill buffer.
+    async fn read_body<S: AsyncRead + Unpin>(
+        &mut self,
+        stream: &mut S,
+    ) -> Result<Result<SpillBuffer, ProtoError>, ReadStop> {
+        let mut body = SpillBuffer::new(self.shared.inbuf_overflow);
+        loop {
+            match next_event(self, stream).await? {
+                Ok(Event::Data(data)) => {
+                    if let Err(e) = body.write_all(&data) {
+                        tracing::error!(target: LOGGER, "cannot buffer request body: {e}");
+                        return Err(ReadStop::Close);
+                    }
+                }
+                Ok(Event::End) => return Ok(Ok(body)),
+                Ok(Event::Head(_)) => {
+                    tracing::error!(target: LOGGER, "parser produced a head inside a body");
+                    return Err(ReadStop::Close);
+                }
+                Err(e) => return Ok(Err(e)),
+            }
+        }
+    }
+
+    /// Waits for more bytes; an idle connection is closed after
+    /// `channel_timeout` (T-01), and at once when the server shuts down
+    /// between requests (D-18).
+    async fn read_more<S: AsyncRead + Unpin>(&mut self, stream: &mut S) -> Result<(), ReadStop> {
+        if self.buf.capacity() - self.buf.len() < self.shared.recv_bytes {
+            self.buf.reserve(self.shared.recv_bytes);
+        }
+        let idle_between_requests = self.parser.is_idle() && self.buf.is_empty();
+        let timeout = Duration::from_secs(self.shared.channel_timeout);
+        let read = tokio::time::timeout(timeout, stream.read_buf(&mut self.buf));
+        let result = if idle_between_requests {
+            tokio::select! {
+                r = read => r,
+                () = self.shared.shutdown.cancelled() => return Err(ReadStop::Close),
+            }
+        } else {
+            read.await
+        };
+        match result {
+            Ok(Ok(n)) if n > 0 => Ok(()),
+            Ok(Ok(_)) => Err(ReadStop::Close),
+            Ok(Err(e)) => {
+                self.log_socket_error(&e);
+                Err(ReadStop::Close)
+            }
+            Err(_elapsed) => Err(ReadStop::Close),
+        }
+    }
+
+    fn log_socket_error(&self, e: &std::io::Error) {
+        use std::io::ErrorKind::*;
+        let routine = matches!(
+            e.kind(),
+            ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof
+        );
+        if self.shared.log_socket_errors && !routine {
+            tracing::error!(target: LOGGER, "Socket error\n{e}");
+        }
+    }
+
+    /// Sends the error response of a protocol error and closes (C-05).
+    async fn reject<S: AsyncWrite + Unpin>(&mut self, stream: &mut S, e: &ProtoError) {
+        let response = e.to_response(self.shared.ident.as_deref(), &crate::date::now());
+        let _ = write_all(stream, &response).await;
+    }
+
+    /// Runs one complete request through a worker and writes its response.
+    /// Returns whether the connection may stay open, None if it is gone.
+    async fn dispatch<S: AsyncWrite + Unpin>(
+        &mut self,
+        stream: &mut S,
+        head: Box<RequestHead>,
+        body: SpillBuffer,
+    ) -> Option<bool> {
+        let body_len = body.len();
+        let mut environ = stage_environ(&head, body_len, &self.conn, &self.shared.environ);
+        if self.shared.proxy.is_active() {
+            match waitress_proxy::apply(&self.shared.proxy, &mut environ) {
+                Ok(outcome) => {
+                    for line in outcome.warnings {
+                        tracing::warn!(target: LOGGER, "{line}");
+                    }
+                }
+                Err(e) => {
+                    // D-22: the standard 400, the P-10 warning kept.
+                    tracing::warn!(target: LOGGER, "{}", e.log_message());
+                    let response = waitress_proto::error_response(
+                        error_version(head.version),
+                        400,
+                        "Bad Request",
+                        &e.detail(),
+                        self.shared.ident.as_deref(),
+                        &crate::date::now(),
+                    );
+                    let _ = write_all(stream, &response).await;
+                    return None;
+                }
+            }
+        }
+        let body = match body.into_reader() {
+            Ok(reader) => reader,
+            Err(e) => {
+                tracing::error!(target: LOGGER, "cannot read back request body: {e}");
+                return None;
+            }
+        };
+        let (tx, mut rx) = response::channel(
+            self.shared.outbuf_high_watermark,
+            Arc::clone(&self.disconnected),
+        );
+        let job = Job {
+            request: Request {
+                head,
+                environ,
+                body,
+                disconnected: Arc::clone(&self.disconnected),
+                shutting_down: Arc::clone(&self.shared.shutting_down),
+            },
+            response: tx,
+        };
+        if self.shared.pool.submit(job).is_err() {
+            return None;
+        }
+        let mut queue: VecDeque<Bytes> = VecDeque::new();
+        loop {
+            let Some(first) = rx.recv().await else {
+                // The worker dropped the response without ending it.
+                return None;
+            };
+            let mut end = first.end;
+            queue.extend(first.segments);
+            // Batch what else is already waiting into one write.
+            while end.is_none() {
+                match rx.try_recv() {
+                    Some(more) => {
+                        end = more.end;
+                        queue.extend(more.segments);
+                    }
+                    None => break,
+                }
+            }
+            let bytes: usize = queue.iter().map(Bytes::len).sum();
+            if let Err(e) = write_queue(stream, &mut queue).await {
+                self.log_socket_error(&e);
+                rx.disconnect();
+                return None;
+            }
+            rx.release(bytes);
+            match end {
+                None => continue,
+                Some(End::Complete { keep_alive }) => return Some(keep_alive),
+                Some(End::Abort) => return None,
+            }
+        }
+    }
+}
+
+/// Status-line version for errors found after the head was parsed.
+fn error_version(v: Version) -> Version {
+    v
+}
+
+async fn write_all<S: AsyncWrite + Unpin>(stream: &mut S, data: &[u8]) -> std::io::Result<()> {
+    stream.write_all(data).await?;
+    stream.flush().await
+}
+
+/// Writes every queued segment, several per system call.
+async fn write_queue<S: AsyncWrite + Unpin>(
+    stream: &mut S,
+    queue: &mut VecDeque<Bytes>,
+) -> std::io::Result<()> {
+    const MAX_SLICES: usize = 64;
+    while !queue.is_empty() {
+        let slices: Vec<IoSlice<'_>> = queue
+            .iter()
+            .take(MAX_SLICES)
+            .map(|b| IoSlice::new(b))
+            .collect();
+        let mut written = stream.write_vectored(&slices).await?;
+        if written == 0 {
+            return Err(std::io::ErrorKind::WriteZero.into());
+        }
+        while written > 0 {
+            let Some(front) = queue.front_mut() else { break };
+            if written >= front.len() {
+                written -= front.len();
+                queue.pop_front();
+            } else {
+                front.advance(written);
+                written = 0;
+            }
+        }
+    }
+    stream.flush().await
+}

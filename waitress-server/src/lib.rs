@@ -1,0 +1,17 @@
+//! waitress-server: the running server. Listeners and one tokio task per
+//! connection do all socket I/O; a pool of worker threads runs the WSGI
+//! application through PyO3. HTTP framing comes from `waitress-proto`,
+//! settings from `waitress-core`, proxy trust from `waitress-proxy`.
+
+mod connection;
+mod date;
+mod listener;
+pub mod logging;
+mod python;
+mod request;
+mod response;
+mod server;
+mod signals;
+mod worker;
+
+pub use server::{RunError, run};

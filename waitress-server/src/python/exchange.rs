@@ -1,0 +1,192 @@
+//! The state of one response while the application produces it: status and
+//! headers from `start_response`, whether the head went out, the body
+//! encoder, and the framed bytes not yet handed to the connection task.
+//!
+//! Shared by `start_response`, the `write` callable and the request driver;
+//! the lock is never held while Python code runs or while waiting for room.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use bytes::Bytes;
+use waitress_proto::{
+    EncodeWarning, Encoder, PreparedResponse, ResponseError, ResponseSpec, Version,
+    prepare_response,
+};
+
+use crate::logging::LOGGER;
+use crate::response::{Disconnected, End, Output, ResponseSender, RoomWaiter};
+
+/// Request facts that shape the response.
+#[derive(Debug, Clone)]
+pub struct RequestFacts {
+    pub version: Version,
+    pub head_request: bool,
+    pub request_keep_alive: bool,
+    pub shutting_down: Arc<AtomicBool>,
+    pub ident: Option<Arc<str>>,
+    pub date: String,
+}
+
+#[derive(Debug)]
+pub struct Exchange {
+    pub facts: RequestFacts,
+    /// Set by `start_response`.
+    pub status: Option<String>,
+    pub headers: Vec<(String, String)>,
+    /// a length the server computed (single-chunk iterable, file).
+    pub known_length: Option<u64>,
+    encoder: Option<Encoder>,
+    keep_alive: bool,
+    pending: Vec<Bytes>,
+    sender: ResponseSender,
+}
+
+/// Shared handle.
+pub type SharedExchange = Arc<Mutex<Exchange>>;
+
+pub fn lock(exchange: &SharedExchange) -> MutexGuard<'_, Exchange> {
+    exchange.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn log_warning(warning: &EncodeWarning) {
+    tracing::warn!(target: LOGGER, "{}", warning.message());
+}
+
+impl Exchange {
+    pub fn new(facts: RequestFacts, sender: ResponseSender) -> Self {
+        Self {
+            facts,
+            status: None,
+            headers: Vec::new(),
+            known_length: None,
+            encoder: None,
+            keep_alive: false,
+            pending: Vec::new(),
+            sender,
+        }
+    }
+
+    pub fn head_sent(&self) -> bool {
+        self.encoder.is_some()
+    }
+
+    /// Builds and queues the head if it has not gone out yet.
+    pub fn ensure_head(&mut self) -> Result<(), ResponseError> {
+        if self.encoder.is_some() {
+            return Ok(());
+        }
+        let Some(status) = self.status.as_deref() else {
+            // Callers check start_response first; a missing status here is
+            // reported like waitress's S-05.
+            return Err(ResponseError {
+                kind: waitress_proto::ResponseErrorKind::Value,
+                message: "start_response was not called before body written".into(),
+            });
+        };
+        let spec = ResponseSpec {
+            version: self.facts.version,
+            head_request: self.facts.head_request,
+            request_keep_alive: self.facts.request_keep_alive,
+            force_close: self.facts.shutting_down.load(Ordering::Acquire),
+            status,
+            headers: &self.headers,
+            known_length: self.known_length,
+            ident: self.facts.ident.as_deref(),
+            date: &self.facts.date,
+        };
+        let PreparedResponse {
+            head,
+            encoder,
+            keep_alive,
+        } = prepare_response(&spec)?;
+        self.pending.push(Bytes::from(head));
+        self.encoder = Some(encoder);
+        self.keep_alive = keep_alive;
+        Ok(())
+    }
+
+    /// Frames one body chunk (head first if needed).
+    pub fn push_body(&mut self, data: Bytes) -> Result<(), ResponseError> {
+        self.ensure_head()?;
+        if data.is_empty() {
+            return Ok(());
+        }
+        if let Some(encoder) = self.encoder.as_mut() {
+            let chunk = encoder.encode(data);
+            if let Some(w) = &chunk.warning {
+                log_warning(w);
+            }
+            if let Some(prefix) = chunk.prefix {
+                self.pending.push(prefix);
+            }
+            if !chunk.data.is_empty() {
+                self.pending.push(chunk.data);
+            }
+            if !chunk.suffix.is_empty() {
+                self.pending.push(Bytes::from_static(chunk.suffix));
+            }
+        }
+        Ok(())
+    }
+
+    /// Hands the framed bytes to the connection task. Returns a waiter when
+    /// the worker must let the client drain before going on.
+    pub fn flush(&mut self) -> Result<Option<RoomWaiter>, Disconnected> {
+        if self.pending.is_empty() {
+            return Ok(None);
+        }
+        let segments = std::mem::take(&mut self.pending);
+        self.sender.send(Output {
+            segments,
+            end: None,
+        })?;
+        Ok(self.sender.over_watermark().then(|| self.sender.waiter()))
+    }
+
+    /// Successful end: head if still owed, the body terminator, and the
+    /// keep-alive decision (a Content-Length shortfall closes, R-06).
+    pub fn complete(&mut self) -> Result<Result<(), Disconnected>, ResponseError> {
+        self.ensure_head()?;
+        let mut keep_alive = self.keep_alive;
+        if let Some(encoder) = self.encoder.as_mut() {
+            let finish = encoder.finish();
+            if !finish.terminator.is_empty() {
+                self.pending.push(Bytes::from_static(finish.terminator));
+            }
+            if let Some(w) = &finish.shortfall {
+                log_warning(w);
+                keep_alive = false;
+            }
+        }
+        let segments = std::mem::take(&mut self.pending);
+        Ok(self.sender.send(Output {
+            segments,
+            end: Some(End::Complete { keep_alive }),
+        }))
+    }
+
+    /// Failure after the head went out: what was produced is sent,
+    /// then the connection closes without a terminator.
+    pub fn abort(&mut self) {
+        let segments = std::mem::take(&mut self.pending);
+        let _ = self.sender.send(Output {
+            segments,
+            end: Some(End::Abort),
+        });
+    }
+
+    /// Failure before the head went out: the complete error response bytes
+    /// replace anything pending; the connection closes after it.
+    pub fn fail_with(&mut self, response: Vec<u8>) {
+        self.pending.clear();
+        let _ = self.sender.send(Output {
+            segments: vec![Bytes::from(response)],
+            end: Some(End::Complete { keep_alive: false }),
+        });
+    }
+
+    pub fn is_disconnected(&self) -> bool {
+        self.sender.is_disconnected()
+    }
+}

@@ -1,0 +1,230 @@
+//! The hand-off of response bytes from a worker thread to the connection task.
+//!
+//! Workers never touch sockets (CVE-2022-31015): they push ready-framed byte
+//! segments here and the connection task writes them in order. Pending output
+//! is budgeted in bytes (`outbuf_high_watermark`, R-13): a worker that gets
+//! ahead of a slow client waits (without the GIL) until the client drains it.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+
+use bytes::Bytes;
+use tokio::sync::mpsc;
+
+/// One hand-off: byte segments to write, and whether the response ends here.
+#[derive(Debug, Default)]
+pub struct Output {
+    pub segments: Vec<Bytes>,
+    pub end: Option<End>,
+}
+
+/// How a response ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum End {
+    /// Complete; keep the connection if `keep_alive`.
+    Complete { keep_alive: bool },
+    /// Broken off after the head went out: close without more bytes.
+    Abort,
+}
+
+/// The client went away; the worker stops producing output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Disconnected;
+
+#[derive(Debug)]
+struct Shared {
+    pending: Mutex<usize>,
+    room: Condvar,
+    disconnected: Arc<AtomicBool>,
+    /// The receiver is gone (its connection task finished with this response).
+    closed: AtomicBool,
+    high_watermark: usize,
+}
+
+impl Shared {
+    fn gone(&self) -> bool {
+        self.closed.load(Ordering::Acquire) || self.disconnected.load(Ordering::Acquire)
+    }
+}
+
+/// Worker side.
+#[derive(Debug)]
+pub struct ResponseSender {
+    tx: mpsc::UnboundedSender<Output>,
+    shared: Arc<Shared>,
+}
+
+/// Connection side.
+#[derive(Debug)]
+pub struct ResponseReceiver {
+    rx: mpsc::UnboundedReceiver<Output>,
+    shared: Arc<Shared>,
+}
+
+/// A channel for one response. `disconnected` is the connection's flag, also
+/// shown to the app as `waitress.client_disconnected`.
+pub fn channel(
+    high_watermark: usize,
+    disconnected: Arc<AtomicBool>,
+) -> (ResponseSender, ResponseReceiver) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let shared = Arc::new(Shared {
+        pending: Mutex::new(0),
+        room: Condvar::new(),
+        disconnected,
+        closed: AtomicBool::new(false),
+        high_watermark,
+    });
+    (
+        ResponseSender {
+            tx,
+            shared: Arc::clone(&shared),
+        },
+        ResponseReceiver { rx, shared },
+    )
+}
+
+fn lock(shared: &Shared) -> std::sync::MutexGuard<'_, usize> {
+    // The counter stays meaningful even if a holder panicked.
+    shared.pending.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl ResponseSender {
+    /// Queues output without blocking.
+    pub fn send(&self, output: Output) -> Result<(), Disconnected> {
+        if self.shared.gone() {
+            return Err(Disconnected);
+        }
+        let bytes: usize = output.segments.iter().map(Bytes::len).sum();
+        *lock(&self.shared) += bytes;
+        self.tx.send(output).map_err(|_| Disconnected)
+    }
+
+    /// True when the worker should wait for the client before producing more.
+    pub fn over_watermark(&self) -> bool {
+        *lock(&self.shared) > self.shared.high_watermark
+    }
+
+    /// Blocks until pending output is at or below the watermark, or the
+    /// client is gone. Call it without holding the GIL.
+    pub fn wait_for_room(&self) -> Result<(), Disconnected> {
+        self.waiter().wait()
+    }
+
+    /// A handle to wait for room without borrowing the sender.
+    pub fn waiter(&self) -> RoomWaiter {
+        RoomWaiter(Arc::clone(&self.shared))
+    }
+
+    pub fn is_disconnected(&self) -> bool {
+        self.shared.gone()
+    }
+}
+
+/// Waits for the client to drain pending output (see `wait_for_room`).
+#[derive(Debug, Clone)]
+pub struct RoomWaiter(Arc<Shared>);
+
+impl RoomWaiter {
+    pub fn wait(&self) -> Result<(), Disconnected> {
+        let shared = &self.0;
+        let mut pending = lock(shared);
+        while *pending > shared.high_watermark {
+            if shared.gone() {
+                return Err(Disconnected);
+            }
+            pending = shared.room.wait(pending).unwrap_or_else(|e| e.into_inner());
+        }
+        if shared.gone() {
+            return Err(Disconnected);
+        }
+        Ok(())
+    }
+}
+
+impl ResponseReceiver {
+    /// Next hand-off; None when the worker dropped its side without ending
+    /// the response (treated as an abort by the caller).
+    pub async fn recv(&mut self) -> Option<Output> {
+        self.rx.recv().await
+    }
+
+    /// Another hand-off if one is already waiting (to batch writes).
+    pub fn try_recv(&mut self) -> Option<Output> {
+        self.rx.try_recv().ok()
+    }
+
+    /// `bytes` reached the socket: make room for the worker.
+    pub fn release(&self, bytes: usize) {
+        let mut pending = lock(&self.shared);
+        *pending = pending.saturating_sub(bytes);
+        if *pending <= self.shared.high_watermark {
+            self.shared.room.notify_all();
+        }
+    }
+
+    /// The client is gone: wake and stop the worker.
+    pub fn disconnect(&self) {
+        self.shared.disconnected.store(true, Ordering::Release);
+        let _guard = lock(&self.shared);
+        self.shared.room.notify_all();
+    }
+}
+
+impl Drop for ResponseReceiver {
+    fn drop(&mut self) {
+        // A receiver dropped mid-response (connection task ended) must never
+        // leave a worker waiting for room.
+        self.shared.closed.store(true, Ordering::Release);
+        let _guard = lock(&self.shared);
+        self.shared.room.notify_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn out(data: &'static [u8]) -> Output {
+        Output {
+            segments: vec![Bytes::from_static(data)],
+            end: None,
+        }
+    }
+
+    #[test]
+    fn send_counts_pending_bytes_and_release_makes_room() {
+        let (tx, rx) = channel(4, Arc::new(AtomicBool::new(false)));
+        tx.send(out(b"hello")).unwrap();
+        assert!(tx.over_watermark());
+        rx.release(5);
+        assert!(!tx.over_watermark());
+    }
+
+    #[test]
+    fn waiting_worker_wakes_when_client_drains() {
+        let (tx, mut rx) = channel(2, Arc::new(AtomicBool::new(false)));
+        tx.send(out(b"abcdef")).unwrap();
+        let waiter = std::thread::spawn(move || tx.wait_for_room());
+        std::thread::sleep(Duration::from_millis(20));
+        let got = rx.try_recv().unwrap();
+        rx.release(got.segments[0].len());
+        assert_eq!(waiter.join().unwrap(), Ok(()));
+    }
+
+    #[test]
+    fn waiting_worker_is_released_by_disconnect() {
+        let (tx, rx) = channel(2, Arc::new(AtomicBool::new(false)));
+        tx.send(out(b"abcdef")).unwrap();
+        let waiter = std::thread::spawn(move || {
+            let r = tx.wait_for_room();
+            (r, tx.send(out(b"x")))
+        });
+        std::thread::sleep(Duration::from_millis(20));
+        rx.disconnect();
+        let (waited, sent) = waiter.join().unwrap();
+        assert_eq!(waited, Err(Disconnected));
+        assert_eq!(sent, Err(Disconnected));
+    }
+}

@@ -1,0 +1,220 @@
+//! Starting, running and stopping the server.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use pyo3::prelude::*;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use waitress_core::{Adjustments, ServeConfig};
+use waitress_proto::Limits;
+use waitress_proxy::ProxyConfig;
+
+use crate::listener::{ConnectionLimit, Listener, accept_loop};
+use crate::logging::LOGGER;
+use crate::python::environ::EnvironTemplate;
+use crate::python::wsgi::AppContext;
+use crate::python::{app, interpreter};
+use crate::request::EnvironSettings;
+use crate::worker::{Dispatcher, WorkerPool};
+
+/// A failure to start, with the exit status the CLI should use.
+#[derive(Debug)]
+pub struct RunError {
+    pub message: String,
+    pub exit_code: i32,
+}
+
+impl RunError {
+    fn config(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            exit_code: 2,
+        }
+    }
+
+    fn startup(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            exit_code: 1,
+        }
+    }
+}
+
+/// Server-wide state every connection task reads.
+pub struct ServerShared {
+    pub limits: Limits,
+    pub recv_bytes: usize,
+    pub inbuf_overflow: usize,
+    pub outbuf_high_watermark: usize,
+    pub channel_timeout: u64,
+    pub log_socket_errors: bool,
+    pub ident: Option<Arc<str>>,
+    pub environ: EnvironSettings,
+    pub proxy: ProxyConfig,
+    pub pool: Dispatcher,
+    /// Cancelled on the first SIGINT/SIGTERM.
+    pub shutdown: CancellationToken,
+    /// The same fact for worker threads (responses get `Connection: close`).
+    pub shutting_down: Arc<AtomicBool>,
+}
+
+impl ServerShared {
+    pub fn is_shutting_down(&self) -> bool {
+        self.shutting_down.load(Ordering::Acquire)
+    }
+}
+
+fn proxy_config(adj: &Adjustments) -> Result<ProxyConfig, RunError> {
+    ProxyConfig::new(
+        adj.trusted_proxy.as_deref(),
+        adj.trusted_proxy_count,
+        &adj.trusted_proxy_headers,
+        adj.clear_untrusted_proxy_headers,
+        adj.log_untrusted_proxy_headers,
+    )
+    .map_err(RunError::config)
+}
+
+/// Runs the server until SIGINT/SIGTERM. Python is started here, after the
+/// signal handlers are registered (DESIGN.md, "Signals").
+pub fn run(config: ServeConfig) -> Result<(), RunError> {
+    for warning in &config.warnings {
+        tracing::warn!(target: LOGGER, "{warning}");
+    }
+    let adj = &config.adjustments;
+    let proxy = proxy_config(adj)?;
+    let io_threads = std::thread::available_parallelism()
+        .map(|n| (n.get() / 2).max(1))
+        .unwrap_or(1);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(io_threads)
+        .thread_name("waitress-io")
+        .enable_all()
+        .build()
+        .map_err(|e| RunError::startup(format!("cannot start the I/O runtime: {e}")))?;
+    let signals = runtime
+        .block_on(async { crate::signals::Signals::register() })
+        .map_err(|e| RunError::startup(format!("cannot install signal handlers: {e}")))?;
+
+    let venv = interpreter::choose_virtualenv(config.virtualenv.as_deref());
+    interpreter::initialize(venv.as_deref()).map_err(|e| RunError::config(e.to_string()))?;
+    let application = app::load_application(&config.app, config.call).map_err(RunError::startup)?;
+
+    let bound = waitress_core::bind_listeners(adj).map_err(|e| RunError {
+        message: e.message().to_string(),
+        exit_code: e.exit_code(),
+    })?;
+    let urls = waitress_core::serving_urls(&bound);
+
+    let ident: Option<Arc<str>> = adj.ident.as_deref().map(Arc::from);
+    let template = Python::attach(|py| EnvironTemplate::new(py, ident.as_deref()))
+        .map_err(|e| RunError::startup(format!("cannot build the WSGI environ: {e}")))?;
+    let ctx = Arc::new(AppContext {
+        app: application,
+        template,
+        ident: ident.clone(),
+        expose_tracebacks: adj.expose_tracebacks,
+    });
+    let (dispatcher, workers) = WorkerPool::start(adj.threads.max(1), ctx)
+        .map_err(|e| RunError::startup(format!("cannot start worker threads: {e}")))?;
+
+    let shared = Arc::new(ServerShared {
+        limits: Limits {
+            max_request_header_size: adj.max_request_header_size,
+            max_request_body_size: adj.max_request_body_size,
+        },
+        recv_bytes: adj.recv_bytes.max(1),
+        inbuf_overflow: adj.inbuf_overflow,
+        outbuf_high_watermark: adj.outbuf_high_watermark,
+        channel_timeout: adj.channel_timeout,
+        log_socket_errors: adj.log_socket_errors,
+        ident,
+        environ: EnvironSettings {
+            url_prefix: adj.url_prefix.clone(),
+            url_scheme: adj.url_scheme.clone(),
+            server_name: adj.server_name.clone(),
+        },
+        proxy,
+        pool: dispatcher,
+        shutdown: CancellationToken::new(),
+        shutting_down: Arc::new(AtomicBool::new(false)),
+    });
+
+    let grace = Duration::from_secs(adj.shutdown_timeout);
+    let limit = Arc::new(ConnectionLimit::new(adj.connection_limit));
+    let drained = runtime.block_on(async {
+        let tracker = TaskTracker::new();
+        let mut accept_tasks = Vec::new();
+        for bound in bound {
+            let listener = Listener::from_bound(bound)
+                .map_err(|e| RunError::startup(format!("cannot listen: {e}")))?;
+            accept_tasks.push(tokio::spawn(accept_loop(
+                listener,
+                Arc::clone(&shared),
+                Arc::clone(&limit),
+                tracker.clone(),
+            )));
+        }
+        for url in &urls {
+            tracing::info!(target: LOGGER, "Serving on {url}");
+        }
+        Ok::<_, RunError>(serve_until_stopped(&shared, signals, tracker, accept_tasks, grace).await)
+    })?;
+    drop(shared);
+    if drained {
+        workers.join();
+    }
+    interpreter::run_exit_handlers();
+    // Tasks still running (grace period over) end with the process.
+    runtime.shutdown_background();
+    Ok(())
+}
+
+/// Waits for the first signal, then drains (D-18). Returns whether every
+/// connection finished within the grace period.
+async fn serve_until_stopped(
+    shared: &ServerShared,
+    mut signals: crate::signals::Signals,
+    tracker: TaskTracker,
+    accept_tasks: Vec<tokio::task::JoinHandle<()>>,
+    grace: Duration,
+) -> bool {
+    let signal = signals.next().await;
+    shared.shutting_down.store(true, Ordering::Release);
+    shared.shutdown.cancel();
+    for task in accept_tasks {
+        let _ = task.await;
+    }
+    tracker.close();
+    let in_flight = tracker.len();
+    tracing::info!(
+        target: LOGGER,
+        "Received {signal}: no longer accepting connections; waiting up to {}s for {in_flight} open connection(s)",
+        grace.as_secs()
+    );
+    tokio::select! {
+        () = tracker.wait() => {
+            tracing::info!(target: LOGGER, "All connections closed; shutting down");
+            true
+        }
+        () = tokio::time::sleep(grace) => {
+            tracing::warn!(
+                target: LOGGER,
+                "shutdown_timeout of {}s elapsed with {} connection(s) still open; exiting",
+                grace.as_secs(),
+                tracker.len()
+            );
+            false
+        }
+        second = signals.next() => {
+            tracing::warn!(
+                target: LOGGER,
+                "Received {second} again: exiting at once with {} connection(s) open",
+                tracker.len()
+            );
+            std::process::exit(1);
+        }
+    }
+}
