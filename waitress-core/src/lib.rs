@@ -1,1 +1,46 @@
-//! waitress-core
+//! waitress-core: the one settings schema of waitress-rs (every adjustment
+//! of waitress, with its names, casts, defaults and messages), the
+//! waitress-serve style command line and `--config` TOML file, listen specs
+//! and listening sockets, and the request/response buffers that spill to
+//! temporary files.
+//!
+//! No tokio, no Python: everything here is plain std + libc and can be
+//! tested and fuzzed alone.
+
+mod adjustments;
+mod bind;
+mod buffer;
+mod cast;
+mod cli;
+mod error;
+mod help;
+mod listen;
+mod raw;
+mod schema;
+mod serve;
+mod system;
+mod toml_file;
+
+#[doc(hidden)]
+pub mod fuzzing;
+
+pub use adjustments::{
+    Adjustments, DEFAULT_HOST, DEFAULT_PORT, IMPLICIT_PROTO_WARNING, KNOWN_PROXY_HEADERS,
+    SEND_BYTES_WARNING,
+};
+pub use bind::{
+    BoundListener, ListenerAddr, bind_listeners, cleanup_unix_sockets, configure_accepted,
+    configure_accepted_fd, serving_urls, serving_urls_for,
+};
+pub use buffer::{BodyReader, OutputBuffer, SpillBuffer};
+pub use error::{ConfigError, ConfigErrorKind, EXIT_CONFIG, EXIT_FAILURE};
+pub use help::{PROGRAM, help_text};
+pub use listen::INVALID_HOST_PORT;
+pub use schema::{
+    MAX_BACKLOG, MAX_BYTES, MAX_CONNECTION_LIMIT, MAX_PERMS, MAX_SECONDS, MAX_THREADS,
+};
+pub use serve::{
+    Command, LogLevel, ServeConfig, adjustments_and_warnings_from_strings,
+    adjustments_from_strings, parse_command_line, version_text,
+};
+pub use system::SD_LISTEN_FDS_START;

@@ -1,0 +1,225 @@
+//! T-04, K-05, unix_socket and inherited sockets against the real OS.
+
+use super::*;
+use std::io::{Read, Write};
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+
+fn adj_with(f: impl FnOnce(&mut Adjustments)) -> Adjustments {
+    let mut adj = Adjustments::default();
+    f(&mut adj);
+    adj
+}
+
+fn local(listener: &BoundListener) -> SocketAddr {
+    match listener.local_addr() {
+        Ok(ListenerAddr::Tcp(addr)) => addr,
+        other => panic!("not tcp: {other:?}"),
+    }
+}
+
+fn int_opt(fd: i32, level: libc::c_int, option: libc::c_int) -> libc::c_int {
+    let mut value: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: valid out-pointers for one c_int.
+    let rc = unsafe { libc::getsockopt(fd, level, option, (&raw mut value).cast(), &raw mut len) };
+    assert_eq!(rc, 0, "getsockopt");
+    value
+}
+
+fn fd_of(listener: &BoundListener) -> i32 {
+    match listener {
+        BoundListener::Tcp(l) => l.as_raw_fd(),
+        BoundListener::Unix(l, _) => l.as_raw_fd(),
+    }
+}
+
+#[test]
+fn t04_tcp_listeners_reuseaddr_v6only_and_they_accept() {
+    let adj = adj_with(|a| {
+        a.listen = vec![
+            "127.0.0.1:0".parse().expect("v4"),
+            "[::1]:0".parse().expect("v6"),
+        ]
+    });
+    let listeners = match bind_listeners(&adj) {
+        Ok(l) => l,
+        // a machine without IPv6 loopback cannot run the v6 half
+        Err(e) if e.message().contains("[::1]") => return,
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(listeners.len(), 2);
+    for listener in &listeners {
+        assert_eq!(
+            int_opt(fd_of(listener), libc::SOL_SOCKET, libc::SO_REUSEADDR),
+            1
+        );
+        assert_eq!(
+            int_opt(fd_of(listener), libc::SOL_SOCKET, libc::SO_ACCEPTCONN),
+            1
+        );
+    }
+    assert_eq!(
+        int_opt(fd_of(&listeners[1]), libc::IPPROTO_IPV6, libc::IPV6_V6ONLY),
+        1
+    );
+    let BoundListener::Tcp(server) = &listeners[0] else {
+        panic!("tcp")
+    };
+    let mut client = TcpStream::connect(local(&listeners[0])).expect("connect");
+    let (accepted, _) = server.accept().expect("accept");
+    configure_accepted(&accepted).expect("configure");
+    assert_eq!(
+        int_opt(accepted.as_raw_fd(), libc::IPPROTO_TCP, libc::TCP_NODELAY),
+        1
+    );
+    client.write_all(b"x").expect("write");
+    let urls = serving_urls(&listeners);
+    assert_eq!(
+        urls[0],
+        format!("http://127.0.0.1:{}", local(&listeners[0]).port())
+    );
+    assert_eq!(
+        urls[1],
+        format!("http://[::1]:{}", local(&listeners[1]).port())
+    );
+}
+
+#[test]
+fn k05_serving_urls_bracket_v6_only_with_several_listeners() {
+    let v6 = ListenerAddr::Tcp("[::1]:8080".parse().expect("v6"));
+    let v4 = ListenerAddr::Tcp("127.0.0.1:8080".parse().expect("v4"));
+    assert_eq!(
+        serving_urls_for(std::slice::from_ref(&v6)),
+        vec!["http://::1:8080".to_owned()]
+    );
+    assert_eq!(
+        serving_urls_for(&[v4.clone(), v6]),
+        vec![
+            "http://127.0.0.1:8080".to_owned(),
+            "http://[::1]:8080".to_owned()
+        ]
+    );
+    assert_eq!(
+        serving_urls_for(&[v4]),
+        vec!["http://127.0.0.1:8080".to_owned()]
+    );
+    assert_eq!(
+        serving_urls_for(&[ListenerAddr::Unix("/tmp/app.sock".into())]),
+        vec!["http://unix:/tmp/app.sock".to_owned()]
+    );
+}
+
+#[test]
+fn address_in_use_is_a_bind_error_naming_the_address() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = taken.local_addr().expect("addr");
+    // without SO_REUSEADDR on the first socket a listening port stays taken
+    let err = bind_listeners(&adj_with(|a| a.listen = vec![addr])).expect_err("in use");
+    assert_eq!(err.exit_code(), 1);
+    assert!(
+        err.message()
+            .starts_with(&format!("cannot listen on {addr}: ")),
+        "{err}"
+    );
+}
+
+#[test]
+fn unix_socket_perms_stale_socket_and_cleanup() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("app.sock");
+    // a stale socket file from an earlier run
+    drop(std::os::unix::net::UnixListener::bind(&path).expect("stale"));
+    assert!(
+        std::fs::symlink_metadata(&path)
+            .expect("exists")
+            .file_type()
+            .is_socket()
+    );
+    let adj = adj_with(|a| {
+        a.unix_socket = Some(path.clone());
+        a.unix_socket_perms = 0o660;
+        a.listen.clear();
+    });
+    let listeners = bind_listeners(&adj).expect("bind over stale socket");
+    let mode = std::fs::metadata(&path).expect("meta").permissions().mode() & 0o7777;
+    assert_eq!(mode, 0o660);
+    assert_eq!(
+        serving_urls(&listeners),
+        vec![format!("http://unix:{}", path.display())]
+    );
+    let BoundListener::Unix(server, _) = &listeners[0] else {
+        panic!("unix")
+    };
+    let mut client = std::os::unix::net::UnixStream::connect(&path).expect("connect");
+    let (mut conn, _) = server.accept().expect("accept");
+    client.write_all(b"ping").expect("write");
+    let mut buf = [0u8; 4];
+    conn.read_exact(&mut buf).expect("read");
+    assert_eq!(&buf, b"ping");
+    drop(listeners);
+    cleanup_unix_sockets(&adj).expect("cleanup");
+    assert!(!path.exists());
+    cleanup_unix_sockets(&adj).expect("cleanup twice is fine");
+}
+
+#[test]
+fn unix_socket_refuses_to_replace_other_files() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("data.txt");
+    std::fs::write(&path, b"keep me").expect("write");
+    let adj = adj_with(|a| a.unix_socket = Some(path.clone()));
+    let err = bind_listeners(&adj).expect_err("regular file");
+    assert_eq!(
+        err.message(),
+        format!("unix_socket: {} exists and is not a socket", path.display())
+    );
+    assert_eq!(std::fs::read(&path).expect("still there"), b"keep me");
+    cleanup_unix_sockets(&adj).expect("leaves other files alone");
+    assert!(path.exists());
+}
+
+#[test]
+fn inherited_sockets_are_adopted_by_duplicate() {
+    let original = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = original.local_addr().expect("addr");
+    let adj = adj_with(|a| {
+        a.sockets = vec![original.as_raw_fd()];
+        a.listen.clear();
+    });
+    let listeners = bind_listeners(&adj).expect("adopt");
+    assert_eq!(local(&listeners[0]), addr);
+    assert_ne!(fd_of(&listeners[0]), original.as_raw_fd());
+    // adopting twice is fine: each call owns its own duplicate
+    let again = bind_listeners(&adj).expect("adopt again");
+    drop(listeners);
+    let BoundListener::Tcp(server) = &again[0] else {
+        panic!("tcp")
+    };
+    let _client = TcpStream::connect(addr).expect("connect");
+    server.accept().expect("accept through the duplicate");
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("inherited.sock");
+    let unix = std::os::unix::net::UnixListener::bind(&path).expect("bind");
+    let adj = adj_with(|a| a.sockets = vec![unix.as_raw_fd()]);
+    let listeners = bind_listeners(&adj).expect("adopt unix");
+    assert_eq!(
+        serving_urls(&listeners),
+        vec![format!("http://unix:{}", path.display())]
+    );
+    // inherited sockets are not ours to clean up
+    cleanup_unix_sockets(&adj).expect("cleanup");
+    assert!(path.exists());
+}
+
+#[test]
+fn adopting_a_closed_descriptor_fails_cleanly() {
+    let adj = adj_with(|a| a.sockets = vec![-1]);
+    assert!(
+        bind_listeners(&adj)
+            .expect_err("bad fd")
+            .message()
+            .starts_with("cannot listen on inherited socket -1")
+    );
+}

@@ -1,0 +1,263 @@
+//! `SpillBuffer`: a request body, in memory until it reaches `overflow`
+//! bytes (waitress's `OverflowableBuffer`: `len >= overflow` spills), then
+//! in an anonymous temporary file. Read back through `BodyReader`.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Cursor, Read, Seek, SeekFrom, Write};
+
+/// Where the bytes are.
+#[derive(Debug)]
+enum Storage {
+    Memory(Vec<u8>),
+    File(File),
+}
+
+/// A write-once body buffer (`inbuf_overflow`).
+#[derive(Debug)]
+pub struct SpillBuffer {
+    storage: Storage,
+    len: u64,
+    overflow: usize,
+}
+
+impl SpillBuffer {
+    /// An empty buffer that moves to a temporary file once it holds
+    /// `overflow` bytes.
+    pub fn new(overflow: usize) -> Self {
+        Self {
+            storage: Storage::Memory(Vec::new()),
+            len: 0,
+            overflow,
+        }
+    }
+
+    /// Appends `data`, spilling to a temporary file when the total reaches
+    /// `overflow`. On an error nothing is counted as written.
+    pub fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
+        if data.is_empty() {
+            return Ok(());
+        }
+        let added = u64::try_from(data.len()).map_err(|_| io::Error::other("chunk too large"))?;
+        let new_len = self
+            .len
+            .checked_add(added)
+            .ok_or_else(|| io::Error::other("body length overflow"))?;
+        match &mut self.storage {
+            Storage::File(file) => file.write_all(data)?,
+            Storage::Memory(memory) => {
+                if reaches(new_len, self.overflow) {
+                    let mut file = tempfile::tempfile()?;
+                    file.write_all(memory)?;
+                    file.write_all(data)?;
+                    self.storage = Storage::File(file);
+                } else {
+                    memory.extend_from_slice(data);
+                }
+            }
+        }
+        self.len = new_len;
+        Ok(())
+    }
+
+    /// Bytes written so far.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Whether the body moved to a temporary file.
+    pub fn is_spilled(&self) -> bool {
+        matches!(self.storage, Storage::File(_))
+    }
+
+    /// A reader over the whole body, positioned at 0.
+    pub fn into_reader(self) -> io::Result<BodyReader> {
+        let inner = match self.storage {
+            Storage::Memory(memory) => Inner::Memory(Cursor::new(memory)),
+            Storage::File(mut file) => {
+                file.flush()?;
+                file.seek(SeekFrom::Start(0))?;
+                Inner::File(BufReader::new(file))
+            }
+        };
+        Ok(BodyReader {
+            inner,
+            len: self.len,
+        })
+    }
+}
+
+/// Whether a length reaches the overflow threshold.
+pub(super) fn reaches(len: u64, overflow: usize) -> bool {
+    u64::try_from(overflow).is_ok_and(|limit| len >= limit)
+}
+
+#[derive(Debug)]
+enum Inner {
+    Memory(Cursor<Vec<u8>>),
+    File(BufReader<File>),
+}
+
+/// The body as a stream (`wsgi.input`): `Read + BufRead + Seek + Send`,
+/// reading past the end returns 0 bytes.
+#[derive(Debug)]
+pub struct BodyReader {
+    inner: Inner,
+    len: u64,
+}
+
+impl BodyReader {
+    /// An empty body.
+    pub fn empty() -> Self {
+        Self {
+            inner: Inner::Memory(Cursor::new(Vec::new())),
+            len: 0,
+        }
+    }
+
+    /// The body's total length.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Whether the body is read from a temporary file.
+    pub fn is_spilled(&self) -> bool {
+        matches!(self.inner, Inner::File(_))
+    }
+}
+
+impl Default for BodyReader {
+    fn default() -> Self {
+        Self::empty()
+    }
+}
+
+impl Read for BodyReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match &mut self.inner {
+            Inner::Memory(c) => c.read(buf),
+            Inner::File(f) => f.read(buf),
+        }
+    }
+}
+
+impl BufRead for BodyReader {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        match &mut self.inner {
+            Inner::Memory(c) => c.fill_buf(),
+            Inner::File(f) => f.fill_buf(),
+        }
+    }
+
+    fn consume(&mut self, amount: usize) {
+        match &mut self.inner {
+            Inner::Memory(c) => c.consume(amount),
+            Inner::File(f) => f.consume(amount),
+        }
+    }
+}
+
+impl Seek for BodyReader {
+    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+        match &mut self.inner {
+            Inner::Memory(c) => c.seek(pos),
+            Inner::File(f) => f.seek(pos),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pattern(len: usize) -> Vec<u8> {
+        (0..len).map(|i| (i % 251) as u8).collect()
+    }
+
+    fn read_all(buffer: SpillBuffer) -> Vec<u8> {
+        let mut reader = buffer.into_reader().expect("reader");
+        let mut out = Vec::new();
+        reader.read_to_end(&mut out).expect("read");
+        out
+    }
+
+    #[test]
+    fn b15_boundaries_one_under_exactly_at_one_over() {
+        const OVERFLOW: usize = 64;
+        for (len, spilled) in [
+            (OVERFLOW - 1, false),
+            (OVERFLOW, true),
+            (OVERFLOW + 1, true),
+        ] {
+            let data = pattern(len);
+            let mut buffer = SpillBuffer::new(OVERFLOW);
+            buffer.write_all(&data).expect("write");
+            assert_eq!(buffer.is_spilled(), spilled, "len {len}");
+            assert_eq!(buffer.len(), len as u64);
+            assert_eq!(read_all(buffer), data, "len {len}");
+        }
+    }
+
+    #[test]
+    fn b15_every_split_point_keeps_order_across_the_spill() {
+        const OVERFLOW: usize = 16;
+        let data = pattern(40);
+        for first in 0..=data.len() {
+            for second in first..=data.len() {
+                let mut buffer = SpillBuffer::new(OVERFLOW);
+                for part in [&data[..first], &data[first..second], &data[second..]] {
+                    buffer.write_all(part).expect("write");
+                }
+                assert!(buffer.is_spilled());
+                assert_eq!(read_all(buffer), data, "split {first}/{second}");
+            }
+        }
+    }
+
+    #[test]
+    fn b15_empty_and_zero_overflow() {
+        let buffer = SpillBuffer::new(0);
+        assert!(buffer.is_empty() && !buffer.is_spilled());
+        assert!(read_all(buffer).is_empty());
+        let mut buffer = SpillBuffer::new(0);
+        buffer.write_all(b"x").expect("write");
+        assert!(buffer.is_spilled());
+        assert_eq!(read_all(buffer), b"x");
+    }
+
+    #[test]
+    fn b15_reader_is_bufread_seek_and_ends_cleanly() {
+        for overflow in [1024, 4] {
+            let mut buffer = SpillBuffer::new(overflow);
+            buffer.write_all(b"line one\nline two\nend").expect("write");
+            let mut reader = buffer.into_reader().expect("reader");
+            assert_eq!(reader.len(), 21);
+            let mut line = String::new();
+            reader.read_line(&mut line).expect("line");
+            assert_eq!(line, "line one\n");
+            let mut rest = Vec::new();
+            reader.read_to_end(&mut rest).expect("rest");
+            assert_eq!(rest, b"line two\nend");
+            let mut more = [0u8; 8];
+            assert_eq!(reader.read(&mut more).expect("eof"), 0);
+            reader.seek(SeekFrom::Start(5)).expect("seek");
+            let mut word = [0u8; 3];
+            reader.read_exact(&mut word).expect("after seek");
+            assert_eq!(&word, b"one");
+        }
+    }
+
+    #[test]
+    fn body_reader_is_send() {
+        fn assert_send<T: Send>() {}
+        assert_send::<BodyReader>();
+        assert_send::<SpillBuffer>();
+    }
+}
