@@ -83,6 +83,11 @@ impl ProxyConfig {
     pub fn clears_untrusted_headers(&self) -> bool {
         self.clear_untrusted
     }
+
+    /// Whether removed untrusted headers are reported in a WARNING (P-03).
+    pub fn logs_untrusted_headers(&self) -> bool {
+        self.log_untrusted
+    }
 }
 
 fn parse_trusted_headers(names: &[String]) -> Result<HeaderSet, String> {
