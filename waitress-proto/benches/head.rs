@@ -1,0 +1,3 @@
+//! Head parsing: waitress-proto next to httparse on the same inputs.
+//! Filled in below (phase 2).
+fn main() {}

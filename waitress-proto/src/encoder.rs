@@ -1,0 +1,307 @@
+//! Response body framing (R-03..R-07 with D-11, D-12).
+
+use bytes::Bytes;
+
+/// The chunked-body terminator (R-04: no trailers).
+const LAST_CHUNK: &[u8] = b"0\r\n\r\n";
+const CRLF: &[u8] = b"\r\n";
+
+/// Something the operator should hear about (section 14's exact texts).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EncodeWarning {
+    /// the app wrote more than its Content-Length; logged once.
+    ContentLengthExceeded { declared: u64 },
+    /// the app wrote fewer bytes than its Content-Length (non-HEAD); the
+    /// connection must close.
+    TooFewBytes { written: u64, declared: u64 },
+    /// body bytes for a 1xx/204/304 response were dropped; logged once.
+    BodyIgnored { status: String },
+}
+
+impl EncodeWarning {
+    /// The exact WARNING log message of section 14.
+    pub fn message(&self) -> String {
+        match self {
+            EncodeWarning::ContentLengthExceeded { declared } => format!(
+                "application-written content exceeded the number of bytes specified by Content-Length header ({declared})"
+            ),
+            EncodeWarning::TooFewBytes { written, declared } => format!(
+                "application returned too few bytes ({written}) for specified Content-Length ({declared}) via app_iter"
+            ),
+            EncodeWarning::BodyIgnored { status } => format!(
+                "application-written content was ignored due to HTTP response that may not contain a message-body: ({status})"
+            ),
+        }
+    }
+}
+
+/// One framed piece of the body: write `prefix`, `data`, `suffix` in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EncodedChunk {
+    pub prefix: Option<Bytes>,
+    /// A slice of the app's bytes (zero-copy), possibly truncated.
+    pub data: Bytes,
+    pub suffix: &'static [u8],
+    pub warning: Option<EncodeWarning>,
+}
+
+impl EncodedChunk {
+    fn nothing(warning: Option<EncodeWarning>) -> Self {
+        EncodedChunk {
+            prefix: None,
+            data: Bytes::new(),
+            suffix: b"",
+            warning,
+        }
+    }
+
+    /// Bytes this chunk puts on the wire.
+    pub fn wire_len(&self) -> usize {
+        self.prefix.as_ref().map_or(0, Bytes::len) + self.data.len() + self.suffix.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.wire_len() == 0
+    }
+}
+
+/// End of the body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finish {
+    /// `0\r\n\r\n` for chunked, else empty.
+    pub terminator: &'static [u8],
+    /// R-06 shortfall: log it and close the connection.
+    pub shortfall: Option<EncodeWarning>,
+}
+
+/// How the response body goes on the wire.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Encoder {
+    /// Content-Length framing: excess is truncated.
+    Length {
+        declared: u64,
+        remaining: u64,
+        warned: bool,
+    },
+    /// HTTP/1.1 without a length (R-04, D-12).
+    Chunked,
+    /// HTTP/1.0 without a length: the body ends when the connection closes.
+    CloseDelimited,
+    /// No body bytes at all: HEAD (D-11, silently) or 1xx/204/304 (R-03, one
+    /// warning naming `ignored_status`).
+    Empty {
+        ignored_status: Option<String>,
+        warned: bool,
+    },
+}
+
+impl Encoder {
+    /// Frames one chunk from the app; empty input produces nothing.
+    pub fn encode(&mut self, data: Bytes) -> EncodedChunk {
+        if data.is_empty() {
+            return EncodedChunk::nothing(None);
+        }
+        match self {
+            Encoder::Length {
+                declared,
+                remaining,
+                warned,
+            } => {
+                let take = usize::try_from(*remaining).map_or(data.len(), |r| r.min(data.len()));
+                *remaining -= take as u64;
+                let warning = if take < data.len() && !*warned {
+                    *warned = true;
+                    Some(EncodeWarning::ContentLengthExceeded {
+                        declared: *declared,
+                    })
+                } else {
+                    None
+                };
+                EncodedChunk {
+                    prefix: None,
+                    data: data.slice(..take),
+                    suffix: b"",
+                    warning,
+                }
+            }
+            Encoder::Chunked => EncodedChunk {
+                prefix: Some(Bytes::from(format!("{:X}\r\n", data.len()))),
+                data,
+                suffix: CRLF,
+                warning: None,
+            },
+            Encoder::CloseDelimited => EncodedChunk {
+                prefix: None,
+                data,
+                suffix: b"",
+                warning: None,
+            },
+            Encoder::Empty {
+                ignored_status,
+                warned,
+            } => {
+                let warning = match ignored_status {
+                    Some(status) if !*warned => {
+                        *warned = true;
+                        Some(EncodeWarning::BodyIgnored {
+                            status: status.clone(),
+                        })
+                    }
+                    _ => None,
+                };
+                EncodedChunk::nothing(warning)
+            }
+        }
+    }
+
+    /// End of the body: the terminator to write and, for a Length encoder that
+    /// got too few bytes, the R-06 shortfall (the connection must close).
+    pub fn finish(&mut self) -> Finish {
+        match self {
+            Encoder::Chunked => Finish {
+                terminator: LAST_CHUNK,
+                shortfall: None,
+            },
+            Encoder::Length {
+                declared,
+                remaining,
+                ..
+            } if *remaining > 0 => Finish {
+                terminator: b"",
+                shortfall: Some(EncodeWarning::TooFewBytes {
+                    written: *declared - *remaining,
+                    declared: *declared,
+                }),
+            },
+            _ => Finish {
+                terminator: b"",
+                shortfall: None,
+            },
+        }
+    }
+
+    /// True when the connection must close to end the body.
+    pub fn is_close_delimited(&self) -> bool {
+        matches!(self, Encoder::CloseDelimited)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wire(c: &EncodedChunk) -> Vec<u8> {
+        let mut v = c.prefix.as_ref().map(|p| p.to_vec()).unwrap_or_default();
+        v.extend_from_slice(&c.data);
+        v.extend_from_slice(c.suffix);
+        v
+    }
+
+    #[test]
+    fn r04_chunked_framing() {
+        let mut e = Encoder::Chunked;
+        assert_eq!(
+            wire(&e.encode(Bytes::from_static(b"hello"))),
+            b"5\r\nhello\r\n"
+        );
+        assert_eq!(
+            wire(&e.encode(Bytes::from(vec![b'x'; 255]))).get(..4),
+            Some(&b"FF\r\n"[..])
+        );
+        assert!(e.encode(Bytes::new()).is_empty());
+        assert_eq!(
+            e.finish(),
+            Finish {
+                terminator: b"0\r\n\r\n",
+                shortfall: None
+            }
+        );
+    }
+
+    #[test]
+    fn r06_truncates_excess_and_warns_once() {
+        let mut e = Encoder::Length {
+            declared: 4,
+            remaining: 4,
+            warned: false,
+        };
+        let a = e.encode(Bytes::from_static(b"abc"));
+        assert_eq!((wire(&a), a.warning), (b"abc".to_vec(), None));
+        let b = e.encode(Bytes::from_static(b"def"));
+        assert_eq!(wire(&b), b"d");
+        assert_eq!(
+            b.warning,
+            Some(EncodeWarning::ContentLengthExceeded { declared: 4 })
+        );
+        assert_eq!(
+            b.warning.unwrap().message(),
+            "application-written content exceeded the number of bytes specified by Content-Length header (4)"
+        );
+        let c = e.encode(Bytes::from_static(b"g"));
+        assert_eq!((wire(&c), c.warning), (Vec::new(), None));
+        assert_eq!(e.finish().shortfall, None);
+    }
+
+    #[test]
+    fn r06_shortfall() {
+        let mut e = Encoder::Length {
+            declared: 10,
+            remaining: 10,
+            warned: false,
+        };
+        e.encode(Bytes::from_static(b"abc"));
+        let f = e.finish();
+        assert_eq!(f.terminator, b"");
+        let w = f.shortfall.unwrap();
+        assert_eq!(
+            w,
+            EncodeWarning::TooFewBytes {
+                written: 3,
+                declared: 10
+            }
+        );
+        assert_eq!(
+            w.message(),
+            "application returned too few bytes (3) for specified Content-Length (10) via app_iter"
+        );
+    }
+
+    #[test]
+    fn r03_empty_drops_body_and_warns_once() {
+        let mut e = Encoder::Empty {
+            ignored_status: Some("204 No Content".into()),
+            warned: false,
+        };
+        let a = e.encode(Bytes::from_static(b"x"));
+        assert!(a.is_empty());
+        assert_eq!(
+            a.warning.unwrap().message(),
+            "application-written content was ignored due to HTTP response that may not contain a message-body: (204 No Content)"
+        );
+        assert_eq!(e.encode(Bytes::from_static(b"y")).warning, None);
+        let mut head = Encoder::Empty {
+            ignored_status: None,
+            warned: false,
+        };
+        assert_eq!(
+            head.encode(Bytes::from_static(b"x")),
+            EncodedChunk::nothing(None)
+        );
+        assert_eq!(
+            head.finish(),
+            Finish {
+                terminator: b"",
+                shortfall: None
+            }
+        );
+    }
+
+    #[test]
+    fn r05_close_delimited_passes_through() {
+        let mut e = Encoder::CloseDelimited;
+        let data = Bytes::from_static(b"raw");
+        let c = e.encode(data.clone());
+        assert_eq!(c.data.as_ptr(), data.as_ptr());
+        assert!(e.is_close_delimited());
+    }
+}

@@ -1,0 +1,210 @@
+//! The parsed request head and the CGI variables derived from it (section 10).
+
+use crate::version::Version;
+
+/// How the request body is framed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BodyKind {
+    /// No body: no Content-Length (B-02) or `Content-Length: 0`.
+    Empty,
+    /// Exactly this many bytes (B-01, B-04); always > 0.
+    Length(u64),
+    /// Chunked (B-05); the decoded length is known at the end (B-13).
+    Chunked,
+}
+
+/// A complete, validated request head.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequestHead {
+    /// L-03/L-04: an all-uppercase token.
+    pub method: String,
+    /// L-05 with D-03.
+    pub version: Version,
+    /// U-01: the raw target, latin-1.
+    pub request_uri: String,
+    /// U-02..U-04: decoded PATH_INFO (latin-1 tunnelled), before U-05/U-07.
+    pub path: String,
+    /// U-06: the raw query, `""` when absent.
+    pub query: String,
+    /// F-05..F-07: names as spelled, values trimmed, latin-1, arrival order;
+    /// `Transfer-Encoding` removed on 1.1 (B-05), `Content-Length` removed when
+    /// chunked (B-06).
+    pub headers: Vec<(String, String)>,
+    pub body: BodyKind,
+    /// A `100 Continue` is owed before the body is read (E-01, D-09).
+    pub expect_continue: bool,
+    /// Whether the request allows the connection to stay open (C-01/C-02
+    /// request side, D-08, false for D-05).
+    pub keep_alive: bool,
+}
+
+/// CGI name of the decoded length of a chunked body (B-13).
+const CONTENT_LENGTH: &str = "CONTENT_LENGTH";
+/// D-16: Cookie values are joined with `"; "`, everything else with `", "` (F-09).
+const COOKIE_KEY: &str = "HTTP_COOKIE";
+/// Above this many distinct keys a hash index replaces the linear search.
+const LINEAR_SEARCH_MAX: usize = 16;
+
+impl RequestHead {
+    /// U-05 + U-07: `(SCRIPT_NAME, PATH_INFO)`; `url_prefix` is already
+    /// normalized (`""` or `"/x"`).
+    pub fn script_and_path_info(&self, url_prefix: &str) -> (String, String) {
+        crate::target::script_and_path_info(&self.path, url_prefix)
+    }
+
+    /// `CONTENT_TYPE` (if sent), `CONTENT_LENGTH` (original text; when chunked
+    /// the decoded length, B-13) and `HTTP_<NAME>` for every other header (F-08),
+    /// repeated headers joined (F-09, D-16), in first-arrival order.
+    pub fn cgi_variables(&self, decoded_body_len: u64) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = Vec::with_capacity(self.headers.len() + 1);
+        let mut index: Option<std::collections::HashMap<String, usize>> = None;
+        for (name, value) in &self.headers {
+            let key = cgi_key(name);
+            let existing = match &index {
+                Some(map) => map.get(&key).copied(),
+                None => out.iter().position(|(k, _)| *k == key),
+            };
+            match existing.and_then(|i| out.get_mut(i)) {
+                Some((k, joined)) => {
+                    joined.push_str(if k == COOKIE_KEY { "; " } else { ", " });
+                    joined.push_str(value);
+                }
+                None => {
+                    if let Some(map) = &mut index {
+                        map.insert(key.clone(), out.len());
+                    }
+                    out.push((key, value.clone()));
+                    if index.is_none() && out.len() > LINEAR_SEARCH_MAX {
+                        index = Some(
+                            out.iter()
+                                .enumerate()
+                                .map(|(i, (k, _))| (k.clone(), i))
+                                .collect(),
+                        );
+                    }
+                }
+            }
+        }
+        if self.body == BodyKind::Chunked {
+            out.push((CONTENT_LENGTH.to_owned(), decoded_body_len.to_string()));
+        }
+        out
+    }
+
+    pub fn is_head(&self) -> bool {
+        self.method == "HEAD"
+    }
+
+    /// The first header with this name (ASCII case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// F-08: `name.upper().replace("-", "_")`, with the `HTTP_` prefix except for
+/// the two CGI names.
+fn cgi_key(name: &str) -> String {
+    let mut key = String::with_capacity(name.len() + 5);
+    if !name.eq_ignore_ascii_case("content-type") && !name.eq_ignore_ascii_case("content-length") {
+        key.push_str("HTTP_");
+    }
+    key.extend(name.chars().map(|c| {
+        if c == '-' {
+            '_'
+        } else {
+            c.to_ascii_uppercase()
+        }
+    }));
+    key
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn head(headers: &[(&str, &str)], body: BodyKind) -> RequestHead {
+        RequestHead {
+            method: "GET".into(),
+            version: Version::Http11,
+            request_uri: "/".into(),
+            path: "//a".into(),
+            query: String::new(),
+            headers: headers
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
+            body,
+            expect_continue: false,
+            keep_alive: true,
+        }
+    }
+
+    fn vars(v: &[(&str, &str)]) -> Vec<(String, String)> {
+        v.iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn f08_f09_d16_cgi_variables() {
+        let h = head(
+            &[
+                ("Host", "h"),
+                ("X-A", "1"),
+                ("Content-Type", "text/plain"),
+                ("Cookie", "a=1"),
+                ("x-a", "2"),
+                ("Content-Length", "002"),
+                ("cookie", "b=2"),
+                ("X-A", "3"),
+            ],
+            BodyKind::Length(2),
+        );
+        assert_eq!(
+            h.cgi_variables(2),
+            vars(&[
+                ("HTTP_HOST", "h"),
+                ("HTTP_X_A", "1, 2, 3"),
+                ("CONTENT_TYPE", "text/plain"),
+                ("HTTP_COOKIE", "a=1; b=2"),
+                ("CONTENT_LENGTH", "002"),
+            ])
+        );
+    }
+
+    #[test]
+    fn b13_chunked_content_length() {
+        let h = head(&[("Host", "h")], BodyKind::Chunked);
+        assert_eq!(
+            h.cgi_variables(0),
+            vars(&[("HTTP_HOST", "h"), ("CONTENT_LENGTH", "0")])
+        );
+        assert_eq!(h.cgi_variables(42)[1].1, "42");
+    }
+
+    #[test]
+    fn many_headers_use_the_index_and_keep_order() {
+        let names: Vec<String> = (0..40).map(|i| format!("X-{i}")).collect();
+        let mut hs: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "v")).collect();
+        hs.push(("x-3", "w"));
+        hs.push(("x-39", "z"));
+        let out = head(&hs, BodyKind::Empty).cgi_variables(0);
+        assert_eq!(out.len(), 40);
+        assert_eq!(out[3], ("HTTP_X_3".to_string(), "v, w".to_string()));
+        assert_eq!(out[39], ("HTTP_X_39".to_string(), "v, z".to_string()));
+    }
+
+    #[test]
+    fn u05_u07_via_head() {
+        let h = head(&[], BodyKind::Empty);
+        assert_eq!(
+            h.script_and_path_info(""),
+            (String::new(), "/a".to_string())
+        );
+        assert!(!h.is_head());
+        assert_eq!(h.header("HOST"), None);
+    }
+}
