@@ -101,10 +101,14 @@ pub(crate) fn lstrip_py_space(s: &[u8]) -> &[u8] {
     s.get(start..).unwrap_or_default()
 }
 
-pub(crate) fn rstrip_py_space(s: &[u8]) -> &[u8] {
+/// L-01: trailing SP, HT, VT and FF are dropped from the request line. CR and
+/// LF are not (Python's `rstrip()` would): a bare CR/LF right before the
+/// line's CRLF is rejected by L-02 like any other, so no request line can end
+/// at a bare LF for one parser and at CRLF for another.
+pub(crate) fn rstrip_line_space(s: &[u8]) -> &[u8] {
     let end = s
         .iter()
-        .rposition(|&b| !is_py_space(b))
+        .rposition(|&b| !matches!(b, b' ' | b'\t' | 0x0b | 0x0c))
         .map_or(0, |i| i + 1);
     s.get(..end).unwrap_or_default()
 }
@@ -178,7 +182,11 @@ mod tests {
         assert_eq!(trim_ows(b" \t a b \t"), b"a b");
         assert_eq!(trim_ows(b"\xa0x\x85"), b"\xa0x\x85");
         assert_eq!(lstrip_py_space(b"\r\n\x0b\x0c GET"), b"GET");
-        assert_eq!(rstrip_py_space(b"GET / HTTP/1.1 \t\r"), b"GET / HTTP/1.1");
-        assert_eq!(rstrip_py_space(b"  "), b"");
+        assert_eq!(
+            rstrip_line_space(b"GET / HTTP/1.1 \t\x0b\x0c"),
+            b"GET / HTTP/1.1"
+        );
+        assert_eq!(rstrip_line_space(b"GET / HTTP/1.1\n"), b"GET / HTTP/1.1\n");
+        assert_eq!(rstrip_line_space(b"  "), b"");
     }
 }

@@ -8,7 +8,9 @@
 //! (5) Host/Transfer-Encoding/Expect/Connection, (6) the target, (7)
 //! Content-Length, then the body size limit (B-03).
 
-use crate::chars::{is_field_value, is_ows, is_tchar, latin1_to_string, rstrip_py_space, trim_ows};
+use crate::chars::{
+    is_field_value, is_ows, is_tchar, latin1_to_string, rstrip_line_space, trim_ows,
+};
 use crate::error::{ErrorKind, ProtoError};
 use crate::host::is_valid_host;
 use crate::limits::Limits;
@@ -33,7 +35,7 @@ struct Known {
 pub(crate) fn parse_head(head: &[u8], limits: &Limits) -> Result<RequestHead, ProtoError> {
     // (1) The request line ends at the first CRLF; a head always has one.
     let line_end = memchr::memmem::find(head, b"\r\n").unwrap_or(head.len());
-    let line = rstrip_py_space(head.get(..line_end).unwrap_or_default());
+    let line = rstrip_line_space(head.get(..line_end).unwrap_or_default());
     let block = head.get(line_end + 2..).unwrap_or_default();
     let request_line = parse_request_line(line);
     // D-15: errors use the request's version whenever the request line gives one.

@@ -23,7 +23,7 @@
 
 use bytes::{Buf, Bytes, BytesMut};
 
-use crate::chars::{lstrip_py_space, rstrip_py_space};
+use crate::chars::{lstrip_py_space, rstrip_line_space};
 use crate::decoder::{ChunkedDecoder, Decoded, Decoder};
 use crate::error::{ErrorKind, ProtoError};
 use crate::head::parse_head;
@@ -170,6 +170,6 @@ impl RequestParser {
 fn first_line_version(buf: &[u8]) -> Option<Version> {
     let start = lstrip_py_space(buf);
     let end = memchr::memmem::find(start, b"\r\n")?;
-    let line = rstrip_py_space(start.get(..end)?);
+    let line = rstrip_line_space(start.get(..end)?);
     parse_request_line(line).ok().map(|l| l.version)
 }
