@@ -100,3 +100,25 @@ pub fn check(result: &Result<crate::Adjustments, crate::ConfigError>) {
         }
     }
 }
+
+/// The `settings` fuzz target: byte 0 picks the input form (`% 3`: 0 a
+/// command line with NUL-separated arguments, 1 a TOML file, 2 `key=value`
+/// lines), the rest is the input. Panics only when an invariant breaks.
+pub fn run(data: &[u8]) {
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
+    match mode % 3 {
+        0 => match command_line(&args_from_bytes(rest)) {
+            Ok(crate::Command::Serve(config)) => {
+                assert!(!config.app.is_empty());
+                check(&Ok(config.adjustments));
+            }
+            Ok(crate::Command::Help(text)) => assert!(text.contains("--threads=INT")),
+            Ok(crate::Command::Version(text)) => assert!(text.starts_with(crate::PROGRAM)),
+            Err(e) => check(&Err(e)),
+        },
+        1 => check(&toml_text(&String::from_utf8_lossy(rest))),
+        _ => check(&strings(&String::from_utf8_lossy(rest))),
+    }
+}

@@ -88,7 +88,7 @@ pub(crate) mod tests {
     #[derive(Debug, Default)]
     pub(crate) struct FakeSystem {
         pub no_ipv6: bool,
-        pub files: Vec<(&'static str, &'static str)>,
+        pub files: Vec<(&'static str, String)>,
         pub activation: Option<Vec<i32>>,
         pub fds: Vec<(i32, SocketKind)>,
     }
@@ -151,7 +151,7 @@ pub(crate) mod tests {
             self.files
                 .iter()
                 .find(|(p, _)| Path::new(p) == path)
-                .map(|(_, text)| (*text).to_owned())
+                .map(|(_, text)| text.clone())
                 .ok_or_else(|| io::Error::from_raw_os_error(libc::ENOENT))
         }
         fn activation_fds(&self) -> Result<Option<Vec<i32>>, String> {

@@ -222,7 +222,8 @@ fn resolve_app_name(
             app = Some(raw::text(setting("app")?, value)?).filter(|a| !a.is_empty());
         }
     }
-    let Some(app) = app else {
+    // An empty name (`--app=`, `""`) names nothing either.
+    let Some(app) = app.filter(|a| !a.trim().is_empty()) else {
         return Err(ConfigError::app_resolution("Specify an application"));
     };
     if !positionals.is_empty() {

@@ -103,6 +103,9 @@ fn k03_app_resolution_errors_exit_1() {
     let err = error(&["--app=a:b", "c:d"]);
     assert_eq!(err.message(), "Provide only one WSGI app");
     assert_eq!(serve(&["--app", "a:b"]).app, "a:b");
+    // an empty name is no name (found by the fuzzer)
+    assert_eq!(error(&["--app="]).message(), "Specify an application");
+    assert_eq!(error(&[" "]).message(), "Specify an application");
     // D-21: options after the app
     let config = serve(&["a:b", "--port=81"]);
     assert_eq!(
@@ -160,9 +163,9 @@ expose_tracebacks = "yes"
 unix_socket_perms = "660"
 "#;
 
-fn with_file(text: &'static str) -> FakeSystem {
+fn with_file(text: &str) -> FakeSystem {
     FakeSystem {
-        files: vec![("server.toml", text)],
+        files: vec![("server.toml", text.to_owned())],
         ..FakeSystem::default()
     }
 }
@@ -223,7 +226,7 @@ fn flags_override_the_file_and_replace_conflicting_keys() {
 
 #[test]
 fn bad_config_files() {
-    let cases: [(&'static str, &str); 6] = [
+    let cases: [(&str, &str); 6] = [
         (
             "thread = 4",
             "server.toml: Unknown adjustment 'thread' (did you mean 'threads'?)",
@@ -306,4 +309,77 @@ fn strings_api_reads_no_environment() {
 fn send_bytes_flag_warns() {
     let config = serve(&["--send-bytes=9000", "a:b"]);
     assert_eq!(config.warnings, vec![crate::SEND_BYTES_WARNING.to_owned()]);
+}
+
+const EXAMPLE: &str = include_str!("../../examples/server.toml");
+
+/// The `# key = value` lines of the example file.
+fn example_lines() -> Vec<(&'static str, &'static str)> {
+    EXAMPLE
+        .lines()
+        .filter_map(|line| line.strip_prefix("# "))
+        .filter_map(|line| line.split_once(" = "))
+        .filter(|(key, _)| crate::schema::find(key).is_some())
+        .collect()
+}
+
+#[test]
+fn example_file_runs_and_lists_every_key() {
+    let config = serve_with(&with_file(EXAMPLE), &["--config=server.toml"]);
+    assert_eq!(config.app, "hello:app");
+    assert_eq!(config.adjustments, crate::Adjustments::default());
+    let listed = example_lines();
+    for setting in crate::schema::SETTINGS {
+        let mentioned = listed.iter().any(|(key, _)| *key == setting.name)
+            || EXAMPLE
+                .lines()
+                .any(|l| l.starts_with(&format!("{} = ", setting.name)));
+        assert!(
+            mentioned,
+            "{} missing from examples/server.toml",
+            setting.name
+        );
+    }
+}
+
+#[test]
+fn example_file_values_are_the_defaults() {
+    // Keys whose example is not the default (no default exists) or that
+    // only make sense together with another key.
+    const NOT_STANDALONE: [&str; 7] = [
+        "virtualenv",
+        "unix_socket",
+        "sockets",
+        "trusted_proxy",
+        "trusted_proxy_count",
+        "trusted_proxy_headers",
+        "app",
+    ];
+    for (key, value) in example_lines() {
+        let file = FakeSystem {
+            files: vec![("server.toml", format!("app = \"a:b\"\n{key} = {value}\n"))],
+            fds: vec![(3, SocketKind::InetStream), (4, SocketKind::InetStream)],
+            ..FakeSystem::default()
+        };
+        let config = match run_with(&file, &["--config=server.toml"]) {
+            Ok(Command::Serve(config)) => config,
+            other if NOT_STANDALONE.contains(&key) => {
+                assert!(key.starts_with("trusted_proxy_"), "{key}: {other:?}");
+                continue;
+            }
+            other => panic!("{key} = {value}: {other:?}"),
+        };
+        if NOT_STANDALONE.contains(&key) {
+            continue;
+        }
+        let defaults = ServeConfig {
+            app: "a:b".into(),
+            call: false,
+            virtualenv: None,
+            log_level: LogLevel::Info,
+            adjustments: crate::Adjustments::default(),
+            warnings: config.warnings.clone(),
+        };
+        assert_eq!(*config, defaults, "{key} = {value} is not the default");
+    }
 }
