@@ -339,3 +339,97 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod prefix_tests {
+    use super::*;
+
+    /// Every prefix of every option resolves to that option exactly when no
+    /// other option shares the prefix (getopt's rule), whatever the split
+    /// point between what is typed and what is left out.
+    #[test]
+    fn k01_every_prefix_of_every_option() {
+        let options = long_options();
+        for option in &options {
+            for end in 1..=option.name.len() {
+                let prefix = &option.name[..end];
+                let sharing = options
+                    .iter()
+                    .filter(|o| o.name.starts_with(prefix))
+                    .count();
+                let exact = options.iter().any(|o| o.name == prefix);
+                let resolved = lookup(&options, prefix);
+                if exact || sharing == 1 {
+                    let found = resolved.map(|o| o.name.clone()).unwrap_or_default();
+                    if exact {
+                        assert_eq!(found, prefix);
+                    } else {
+                        assert_eq!(found, option.name, "--{prefix}");
+                    }
+                } else {
+                    let err = resolved.map(|o| o.name.clone()).expect_err(prefix);
+                    assert!(
+                        err.message().contains("not a unique prefix"),
+                        "--{prefix}: {err}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// `--name=value` and `--name value` are the same for every value option.
+    #[test]
+    fn k01_both_value_forms_for_every_option() {
+        for option in long_options()
+            .iter()
+            .filter(|o| matches!(o.action, Action::Value(_)))
+        {
+            let inline = parse(&[format!("--{}=v 1", option.name)]).expect("inline");
+            let separate =
+                parse(&[format!("--{}", option.name), "v 1".to_owned()]).expect("separate");
+            assert_eq!(inline, separate, "--{}", option.name);
+            let Action::Value(setting) = option.action else {
+                continue;
+            };
+            assert_eq!(
+                inline.settings.get(setting.name),
+                Some(&Raw::Text("v 1".into()))
+            );
+        }
+    }
+
+    /// waitress-serve's own unique prefixes stay unique with our extra flags
+    /// (except `--con`, which now also matches `--config`).
+    #[test]
+    fn waitress_prefixes_stay_unique() {
+        let ours = [
+            "version",
+            "config",
+            "log-level",
+            "virtualenv",
+            "shutdown-timeout",
+        ];
+        let options = long_options();
+        let waitress: Vec<&LongOption> = options
+            .iter()
+            .filter(|o| !ours.contains(&o.name.as_str()))
+            .collect();
+        for option in &waitress {
+            for end in 1..=option.name.len() {
+                let prefix = &option.name[..end];
+                let unique_in_waitress = waitress
+                    .iter()
+                    .filter(|o| o.name.starts_with(prefix))
+                    .count()
+                    == 1;
+                if unique_in_waitress && !"config".starts_with(prefix) {
+                    assert_eq!(
+                        lookup(&options, prefix).map(|o| o.name.clone()),
+                        Ok(option.name.clone()),
+                        "--{prefix}"
+                    );
+                }
+            }
+        }
+    }
+}

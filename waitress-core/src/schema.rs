@@ -154,7 +154,7 @@ pub(crate) static SETTINGS: &[Setting] = &[
         Serve,
         Standard,
         "PATH",
-        "none",
+        "$VIRTUAL_ENV if set, else none",
         "Virtual environment whose site-packages the application uses."
     ),
     setting!(
@@ -182,7 +182,7 @@ pub(crate) static SETTINGS: &[Setting] = &[
         Standard,
         "PORT",
         "8080",
-        "TCP port to listen on, or a service name (not with --listen)."
+        "TCP port to listen on (not with --listen; service names go in --listen)."
     ),
     setting!(
         "listen",
