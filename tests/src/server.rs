@@ -24,7 +24,13 @@ pub fn workspace_root() -> PathBuf {
 fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .map(|p| if p.is_relative() { workspace_root().join(p) } else { p })
+        .map(|p| {
+            if p.is_relative() {
+                workspace_root().join(p)
+            } else {
+                p
+            }
+        })
         .unwrap_or_else(|| workspace_root().join("target"))
 }
 

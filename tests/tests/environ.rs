@@ -93,7 +93,11 @@ fn every_section_10_key_has_waitress_value() {
         ("waitress.client_disconnected", "callable:False"),
     ];
     for (key, value) in expect {
-        assert_eq!(env.get(key).map(String::as_str), Some(value), "{key} in {env:?}");
+        assert_eq!(
+            env.get(key).map(String::as_str),
+            Some(value),
+            "{key} in {env:?}"
+        );
     }
     let remote_port: u16 = env["REMOTE_PORT"].parse().expect("numeric REMOTE_PORT");
     assert!(remote_port > 0);

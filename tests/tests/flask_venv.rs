@@ -12,9 +12,16 @@ fn flask_app_from_configured_virtualenv() {
         .start();
     let resp = request(server.addr(), b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
     assert_eq!(resp.status, 200, "{}\n{}", resp.text(), server.log_text());
-    assert!(resp.text().starts_with("Hello from Flask "), "{}", resp.text());
+    assert!(
+        resp.text().starts_with("Hello from Flask "),
+        "{}",
+        resp.text()
+    );
 
-    let resp = request(server.addr(), b"GET /json/caf%C3%A9?a=1 HTTP/1.1\r\nHost: x\r\n\r\n");
+    let resp = request(
+        server.addr(),
+        b"GET /json/caf%C3%A9?a=1 HTTP/1.1\r\nHost: x\r\n\r\n",
+    );
     assert_eq!(resp.status, 200);
     assert_eq!(resp.header("Content-Type"), Some("application/json"));
     assert!(resp.text().contains("\"a\":\"1\""), "{}", resp.text());
@@ -30,8 +37,14 @@ fn flask_app_from_configured_virtualenv() {
     let resp = request(server.addr(), b"GET /where HTTP/1.1\r\nHost: x\r\n\r\n");
     let venv_text = venv.canonicalize().unwrap().display().to_string();
     let text = resp.text();
-    assert!(text.contains(&format!("\"prefix\":\"{venv_text}\"")), "sys.prefix is the venv: {text}");
-    assert!(text.contains(&format!("{venv_text}/lib/")), "flask comes from the venv: {text}");
+    assert!(
+        text.contains(&format!("\"prefix\":\"{venv_text}\"")),
+        "sys.prefix is the venv: {text}"
+    );
+    assert!(
+        text.contains(&format!("{venv_text}/lib/")),
+        "flask comes from the venv: {text}"
+    );
 }
 
 #[test]

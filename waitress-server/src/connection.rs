@@ -285,7 +285,9 @@ async fn write_queue<S: AsyncWrite + Unpin>(
             return Err(std::io::ErrorKind::WriteZero.into());
         }
         while written > 0 {
-            let Some(front) = queue.front_mut() else { break };
+            let Some(front) = queue.front_mut() else {
+                break;
+            };
             if written >= front.len() {
                 written -= front.len();
                 queue.pop_front();

@@ -27,7 +27,9 @@ fn targets(dir: &PathBuf) -> Result<Vec<String>, String> {
         .current_dir(dir)
         .args(["+nightly", "fuzz", "list"])
         .output()
-        .map_err(|e| format!("cannot run cargo fuzz: {e} (install with `cargo install cargo-fuzz`)"))?;
+        .map_err(|e| {
+            format!("cannot run cargo fuzz: {e} (install with `cargo install cargo-fuzz`)")
+        })?;
     if !out.status.success() {
         return Err(format!(
             "cargo fuzz list in {} failed: {}",
@@ -49,10 +51,14 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         if let Some(v) = arg.strip_prefix("--seconds=") {
-            seconds = v.parse().map_err(|_| format!("--seconds: not a number: {v}"))?;
+            seconds = v
+                .parse()
+                .map_err(|_| format!("--seconds: not a number: {v}"))?;
         } else if arg == "--seconds" {
             let v = it.next().ok_or("--seconds needs a value")?;
-            seconds = v.parse().map_err(|_| format!("--seconds: not a number: {v}"))?;
+            seconds = v
+                .parse()
+                .map_err(|_| format!("--seconds: not a number: {v}"))?;
         } else if arg.starts_with('-') {
             return Err(format!("fuzz: unknown option {arg}"));
         } else {

@@ -22,9 +22,14 @@ pub fn build_python() -> Result<PathBuf, String> {
              print(sysconfig.get_config_var('Py_ENABLE_SHARED') or 0)",
         ])
         .output()
-        .map_err(|e| format!("cannot run {candidate}: {e}; install CPython 3.9+ with its shared library"))?;
+        .map_err(|e| {
+            format!("cannot run {candidate}: {e}; install CPython 3.9+ with its shared library")
+        })?;
     if !out.status.success() {
-        return Err(format!("{candidate} failed: {}", String::from_utf8_lossy(&out.stderr)));
+        return Err(format!(
+            "{candidate} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
     }
     let text = String::from_utf8_lossy(&out.stdout);
     let mut lines = text.lines();
@@ -37,7 +42,9 @@ pub fn build_python() -> Result<PathBuf, String> {
         .and_then(|m| m.parse().ok())
         .unwrap_or(0);
     if !version.starts_with("3.") || minor < 9 {
-        return Err(format!("{exe} is Python {version}; waitress-rs needs CPython 3.9 or newer"));
+        return Err(format!(
+            "{exe} is Python {version}; waitress-rs needs CPython 3.9 or newer"
+        ));
     }
     if shared != "1" {
         return Err(format!(
@@ -57,7 +64,8 @@ pub fn prepare_test_venv(python: &Path, venv: &Path) -> Result<(), String> {
         return Ok(());
     }
     if venv.exists() {
-        std::fs::remove_dir_all(venv).map_err(|e| format!("cannot remove old {}: {e}", venv.display()))?;
+        std::fs::remove_dir_all(venv)
+            .map_err(|e| format!("cannot remove old {}: {e}", venv.display()))?;
     }
     run_command(Command::new(python).args(["-m", "venv"]).arg(venv))?;
     let pip = venv.join("bin").join("pip");

@@ -44,9 +44,23 @@ mod tests {
         let t = parse_result_line(
             "test result: ok. 12 passed; 0 failed; 2 ignored; 0 measured; 0 filtered out; finished in 0.01s",
         );
-        assert_eq!(t, Some(Totals { passed: 12, failed: 0, ignored: 2 }));
+        assert_eq!(
+            t,
+            Some(Totals {
+                passed: 12,
+                failed: 0,
+                ignored: 2
+            })
+        );
         let t = parse_result_line("test result: FAILED. 3 passed; 1 failed; 0 ignored; 0 measured");
-        assert_eq!(t, Some(Totals { passed: 3, failed: 1, ignored: 0 }));
+        assert_eq!(
+            t,
+            Some(Totals {
+                passed: 3,
+                failed: 1,
+                ignored: 0
+            })
+        );
         assert_eq!(parse_result_line("running 3 tests"), None);
     }
 }

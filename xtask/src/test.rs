@@ -13,7 +13,11 @@ pub fn run(extra: &[String]) -> Result<(), String> {
     eprintln!("xtask: building against {}", python.display());
     let venv = target_dir().join("test-venv");
 
-    run_command(Command::new("cargo").current_dir(&root).args(["fmt", "--all", "--check"]))?;
+    run_command(
+        Command::new("cargo")
+            .current_dir(&root)
+            .args(["fmt", "--all", "--check"]),
+    )?;
     prepare_test_venv(&python, &venv)?;
 
     let cargo = |args: &[&str]| {
@@ -33,6 +37,10 @@ pub fn run(extra: &[String]) -> Result<(), String> {
         "-D",
         "warnings",
     ]))?;
+
+    // The integration tests run the binary; it is not a dependency of the
+    // tests crate, so build it explicitly (same profile as the tests).
+    run_command(&mut cargo(&["build", "-p", "waitress-cli"]))?;
 
     let mut args = vec!["test", "--workspace", "--no-fail-fast"];
     args.extend(extra.iter().map(String::as_str));

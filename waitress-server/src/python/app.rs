@@ -58,7 +58,7 @@ pub fn format_traceback(py: Python<'_>, err: &PyErr) -> String {
         let lines = py
             .import("traceback")?
             .getattr("format_exception")?
-            .call1((err.value(py),))?;
+            .call1((err.get_type(py), err.value(py), err.traceback(py)))?;
         let joined = pyo3::types::PyString::new(py, "").call_method1("join", (lines,))?;
         joined.extract()
     };

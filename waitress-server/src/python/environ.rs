@@ -63,10 +63,7 @@ impl EnvironTemplate {
         )?;
         environ.set_item(
             pyo3::intern!(py, "waitress.client_disconnected"),
-            Bound::new(
-                py,
-                ClientDisconnected::new(Arc::clone(disconnected)),
-            )?,
+            Bound::new(py, ClientDisconnected::new(Arc::clone(disconnected)))?,
         )?;
         Ok(environ)
     }

@@ -24,10 +24,7 @@ impl InputStream {
         }
     }
 
-    fn with_reader<T>(
-        &self,
-        f: impl FnOnce(&mut BodyReader) -> std::io::Result<T>,
-    ) -> PyResult<T> {
+    fn with_reader<T>(&self, f: impl FnOnce(&mut BodyReader) -> std::io::Result<T>) -> PyResult<T> {
         let mut guard = self
             .reader
             .lock()
@@ -86,21 +83,13 @@ impl InputStream {
     }
 
     #[pyo3(signature = (size = -1))]
-    fn readline<'py>(
-        &self,
-        py: Python<'py>,
-        size: Option<isize>,
-    ) -> PyResult<Bound<'py, PyBytes>> {
+    fn readline<'py>(&self, py: Python<'py>, size: Option<isize>) -> PyResult<Bound<'py, PyBytes>> {
         let line = self.with_reader(|r| read_line(r, size.unwrap_or(-1)))?;
         Ok(PyBytes::new(py, &line))
     }
 
     #[pyo3(signature = (hint = -1))]
-    fn readlines<'py>(
-        &self,
-        py: Python<'py>,
-        hint: Option<isize>,
-    ) -> PyResult<Bound<'py, PyList>> {
+    fn readlines<'py>(&self, py: Python<'py>, hint: Option<isize>) -> PyResult<Bound<'py, PyList>> {
         let hint = hint.unwrap_or(-1);
         let lines = self.with_reader(|r| {
             let mut lines = Vec::new();

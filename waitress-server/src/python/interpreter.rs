@@ -120,11 +120,8 @@ pub fn initialize(virtualenv: Option<&Path>) -> Result<(), InitError> {
             if let Some(program) = &program {
                 let c = CString::new(program.as_os_str().as_encoded_bytes())
                     .map_err(|_| InitError("virtualenv path contains a NUL byte".into()))?;
-                let status = ffi::PyConfig_SetBytesString(
-                    &mut config,
-                    &mut config.program_name,
-                    c.as_ptr(),
-                );
+                let status =
+                    ffi::PyConfig_SetBytesString(&mut config, &mut config.program_name, c.as_ptr());
                 check_status(status, "virtualenv")?;
             }
             check_status(ffi::Py_InitializeFromConfig(&config), "initialise")

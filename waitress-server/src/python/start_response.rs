@@ -54,7 +54,10 @@ fn extract_headers(headers: &Bound<'_, PyAny>) -> PyResult<Vec<(String, String)>
                 pair()
             )));
         };
-        out.push((name_str.to_str()?.to_owned(), value_str.to_str()?.to_owned()));
+        out.push((
+            name_str.to_str()?.to_owned(),
+            value_str.to_str()?.to_owned(),
+        ));
     }
     Ok(out)
 }

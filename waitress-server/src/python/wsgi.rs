@@ -189,7 +189,8 @@ fn produce(
             ex.flush().map_err(|_| Stop::Disconnected)?
         };
         if let Some(waiter) = waiter {
-            py.detach(|| waiter.wait()).map_err(|_| Stop::Disconnected)?;
+            py.detach(|| waiter.wait())
+                .map_err(|_| Stop::Disconnected)?;
         }
     }
     Ok(())
