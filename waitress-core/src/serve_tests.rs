@@ -173,7 +173,7 @@ fn with_file(text: &str) -> FakeSystem {
 #[test]
 fn config_file_supplies_everything() {
     let config = serve_with(&with_file(FILE), &["--config", "server.toml"]);
-    assert_eq!(config.app, "hello:app");
+    assert_eq!(config.app, "examples.hello:app");
     assert!(!config.call);
     assert_eq!(config.log_level, LogLevel::Debug);
     assert_eq!(config.virtualenv, Some(PathBuf::from("/srv/venv")));
@@ -326,7 +326,7 @@ fn example_lines() -> Vec<(&'static str, &'static str)> {
 #[test]
 fn example_file_runs_and_lists_every_key() {
     let config = serve_with(&with_file(EXAMPLE), &["--config=server.toml"]);
-    assert_eq!(config.app, "hello:app");
+    assert_eq!(config.app, "examples.hello:app");
     assert_eq!(config.adjustments, crate::Adjustments::default());
     let listed = example_lines();
     for setting in crate::schema::SETTINGS {
