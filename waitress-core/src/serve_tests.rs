@@ -173,7 +173,7 @@ fn with_file(text: &str) -> FakeSystem {
 #[test]
 fn config_file_supplies_everything() {
     let config = serve_with(&with_file(FILE), &["--config", "server.toml"]);
-    assert_eq!(config.app, "examples.hello:app");
+    assert_eq!(config.app, "hello:app");
     assert!(!config.call);
     assert_eq!(config.log_level, LogLevel::Debug);
     assert_eq!(config.virtualenv, Some(PathBuf::from("/srv/venv")));
