@@ -242,10 +242,8 @@ pub(crate) fn build(
         (false, true) => Family::V6,
         _ => Family::Any,
     };
-    if !settings.has("sockets") && adj.unix_socket.is_none() {
-        if let Some(fds) = activation_fds(settings, system, activation)? {
-            adj.sockets = fds;
-        }
+    if let Some(fds) = activation_fds(settings, system, activation)? {
+        adj.sockets = fds;
     }
     adj.listen = if adj.unix_socket.is_some() || !adj.sockets.is_empty() {
         Vec::new()
@@ -266,7 +264,8 @@ pub(crate) fn build(
     Ok((adj, warnings))
 }
 
-/// systemd socket activation, unless an address was configured explicitly.
+/// systemd socket activation. An address configured as well is an error:
+/// serving on something else than the unit's sockets would be a surprise.
 fn activation_fds(
     settings: &Settings,
     system: &dyn System,
@@ -279,7 +278,7 @@ fn activation_fds(
         Some(fds) if !fds.is_empty() => fds,
         _ => return Ok(None),
     };
-    if let Some(name) = ["listen", "host", "port"]
+    if let Some(name) = ["listen", "host", "port", "unix_socket", "sockets"]
         .into_iter()
         .find(|n| settings.has(n))
     {

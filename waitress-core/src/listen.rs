@@ -29,16 +29,19 @@ pub(crate) fn split_item<'a>(item: &'a str, default_port: &'a str) -> (Option<&'
     ((host != "*").then_some(host), port)
 }
 
-/// Whether a numeric port is out of range (service names are left to
-/// getaddrinfo).
+/// Whether a numeric port (as glibc reads it: leading blanks, an optional
+/// `+`, digits) is above 65535. Service names are left to getaddrinfo.
 fn numeric_port_too_large(port: &str) -> bool {
-    let digits = port.trim_start().trim_start_matches('+');
-    !digits.is_empty()
-        && digits.bytes().all(|b| b.is_ascii_digit())
-        && digits
-            .trim_start_matches('0')
-            .parse::<u64>()
-            .map_or(digits.trim_start_matches('0').len() > 5, |p| p > MAX_PORT)
+    let digits = port
+        .trim_start()
+        .strip_prefix('+')
+        .unwrap_or(port.trim_start());
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    let significant = digits.trim_start_matches('0');
+    // More than 5 significant digits is over 65535 whatever they are.
+    significant.len() > 5 || significant.parse::<u64>().is_ok_and(|p| p > MAX_PORT)
 }
 
 /// Resolves every listen item; duplicates (address without zone, port) are
@@ -252,6 +255,8 @@ pub(crate) mod tests {
         assert_eq!(r("127.0.0.1:http"), Ok(addrs(&["127.0.0.1:80"])));
         assert_eq!(r("127.0.0.1:65535"), Ok(addrs(&["127.0.0.1:65535"])));
         assert!(r("127.0.0.1:65536").is_err());
+        assert!(r("127.0.0.1:+65536").is_err());
+        assert_eq!(r("127.0.0.1:00080"), Ok(addrs(&["127.0.0.1:80"])));
         assert!(r("127.0.0.1:-1").is_err());
         assert!(r("127.0.0.1:no-such-service").is_err());
         assert!(r(":8080").is_err());

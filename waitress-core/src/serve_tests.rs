@@ -278,11 +278,25 @@ fn systemd_socket_activation() {
         error_with(&system, &["--port=81", "a:b"]).message(),
         "port may not be set when systemd socket activation passes sockets (LISTEN_FDS)"
     );
-    // an explicit sockets / unix_socket setting wins over the environment
-    let config = serve_with(&system, &["--sockets=4", "a:b"]);
-    assert_eq!(config.adjustments.sockets, vec![4]);
-    let config = serve_with(&system, &["--unix-socket=/tmp/x.sock", "a:b"]);
-    assert!(config.adjustments.sockets.is_empty());
+    for flag in [
+        "--listen=127.0.0.1:1",
+        "--host=::1",
+        "--sockets=4",
+        "--unix-socket=/tmp/x.sock",
+    ] {
+        let name = flag
+            .trim_start_matches("--")
+            .split('=')
+            .next()
+            .unwrap_or_default()
+            .replace('-', "_");
+        assert_eq!(
+            error_with(&system, &[flag, "a:b"]).message(),
+            format!(
+                "{name} may not be set when systemd socket activation passes sockets (LISTEN_FDS)"
+            )
+        );
+    }
     // a mixed activation set is refused like the sockets setting
     let mixed = FakeSystem {
         activation: Some(vec![3, 4]),
