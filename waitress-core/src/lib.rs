@@ -6,6 +6,24 @@
 //!
 //! No tokio, no Python: everything here is plain std + libc and can be
 //! tested and fuzzed alone.
+//!
+//! # Where settings come from
+//!
+//! [`parse_command_line`] reads waitress-serve flags and, with `--config
+//! FILE`, a TOML file whose top-level keys are the adjustment names plus
+//! `app`, `call`, `virtualenv` and `log_level`. A flag overrides the same
+//! key of the file and also drops the file's keys it conflicts with (so
+//! `--port` replaces the file's `listen`). Validation then runs once, in
+//! section 12's order: conflict rules on the keys present, casts (waitress's
+//! `asbool`, Python `int()`, `int(s, 8)`, `aslist`, `slash_fixed_str`) with
+//! range checks, the IPv4/IPv6 rule, listen resolution, the trusted-proxy
+//! rules, the `sockets` rules. Under systemd socket activation the unit's
+//! descriptors become `sockets`. [`adjustments_from_strings`] runs the same
+//! validation on string key/values.
+//!
+//! Not validated here: the syntax of `trusted_proxy` beyond waitress's
+//! rules (D-23 address/CIDR lists belong to waitress-proxy's parser) and
+//! whether `app` imports (Python's job).
 
 mod adjustments;
 mod bind;
