@@ -223,3 +223,29 @@ fn adopting_a_closed_descriptor_fails_cleanly() {
             .starts_with("cannot listen on inherited socket -1")
     );
 }
+
+#[test]
+fn wildcard_listen_binds_every_family_side_by_side() {
+    let adj = crate::adjustments_from_strings(&[("listen", "*:0")]).expect("wildcard");
+    let families: Vec<bool> = adj.listen.iter().map(SocketAddr::is_ipv6).collect();
+    assert!(families.contains(&false), "{:?}", adj.listen);
+    let listeners = bind_listeners(&adj).expect("v4 and v6 wildcards bind together (v6-only)");
+    assert_eq!(listeners.len(), adj.listen.len());
+    for listener in &listeners {
+        assert!(local(listener).ip().is_unspecified());
+        assert_ne!(local(listener).port(), 0);
+    }
+    // the same port on both families: possible only because of IPV6_V6ONLY
+    if listeners.len() == 2 {
+        let port = listeners.first().map(local).map_or(0, |a| a.port());
+        drop(listeners);
+        let spec = format!("*:{port}");
+        let same =
+            crate::adjustments_from_strings(&[("listen", spec.as_str())]).expect("same port");
+        let both = bind_listeners(&same).expect("v4 and v6 on one port");
+        assert_eq!(
+            both.iter().map(|l| local(l).port()).collect::<Vec<_>>(),
+            vec![port; 2]
+        );
+    }
+}
