@@ -3,7 +3,9 @@
 //! - `test`  : fmt check, clippy -D warnings, every unit and integration test
 //!   (the one test command; prepares the test virtualenv itself).
 //! - `fuzz`  : runs every cargo-fuzz target for a bounded time (nightly).
+//! - `bench` : waitress-rs against the other WSGI servers (issue 7).
 
+mod bench;
 mod fuzz;
 mod python;
 mod summary;
@@ -16,7 +18,8 @@ fn usage() -> ExitCode {
         "usage: cargo xtask <command>\n\n\
          commands:\n  \
            test [-- <cargo test args>]   fmt, clippy and all tests (the CI command)\n  \
-           fuzz [--seconds N] [TARGET]   run the cargo-fuzz targets, N seconds each (default 60)"
+           fuzz [--seconds N] [TARGET]   run the cargo-fuzz targets, N seconds each (default 60)\n  \
+           bench [--quick] [--help]      benchmark against the other WSGI servers (target/bench/report.md)"
     );
     ExitCode::from(2)
 }
@@ -29,6 +32,7 @@ fn main() -> ExitCode {
     let result = match command.as_str() {
         "test" => test::run(rest),
         "fuzz" => fuzz::run(rest),
+        "bench" => bench::run(rest),
         "-h" | "--help" | "help" => return usage(),
         other => {
             eprintln!("xtask: unknown command `{other}`");

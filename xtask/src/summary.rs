@@ -13,8 +13,12 @@ pub fn parse_result_line(line: &str) -> Option<Totals> {
     let mut totals = Totals::default();
     for part in rest.split(';') {
         let words: Vec<&str> = part.split_whitespace().collect();
+        // Parts such as "finished in 0.01s" carry no count: skip them.
         let (count, label) = match words.as_slice() {
-            [.., count, label] => (count.parse::<u64>().ok()?, *label),
+            [.., count, label] => match count.parse::<u64>() {
+                Ok(count) => (count, *label),
+                Err(_) => continue,
+            },
             _ => continue,
         };
         match label {

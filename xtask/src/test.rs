@@ -38,9 +38,10 @@ pub fn run(extra: &[String]) -> Result<(), String> {
         "warnings",
     ]))?;
 
-    // The integration tests run the binary; it is not a dependency of the
-    // tests crate, so build it explicitly (same profile as the tests).
-    run_command(&mut cargo(&["build", "-p", "waitress-cli"]))?;
+    // The integration tests run the binary, which is not a dependency of the
+    // tests crate: build it explicitly. `--tests` makes the features the same
+    // as `cargo test`'s, so nothing is compiled twice.
+    run_command(&mut cargo(&["build", "--workspace", "--bins", "--tests"]))?;
 
     let mut args = vec!["test", "--workspace", "--no-fail-fast"];
     args.extend(extra.iter().map(String::as_str));

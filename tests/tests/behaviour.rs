@@ -1,0 +1,288 @@
+//! Issue 6: waitress behaviours of a running server, through the real binary.
+//! Each test names the spec ids it covers.
+
+use std::io::{Read, Write};
+use std::time::{Duration, Instant};
+
+use waitress_tests::client::Reader;
+use waitress_tests::{ServerBuilder, connect, request};
+
+fn get(path: &str) -> Vec<u8> {
+    format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").into_bytes()
+}
+
+#[test]
+fn e02_100_continue_exchange() {
+    let server = ServerBuilder::new("echo:app").start();
+    let mut reader = Reader::new(connect(server.addr()));
+    reader.write(
+        b"POST /read HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n",
+    );
+    // The 100 comes before any body byte was sent.
+    let interim = reader.response(false);
+    assert_eq!(interim.status, 100);
+    assert!(interim.headers.is_empty(), "E-02: no headers on the 100");
+    reader.write(b"hello");
+    let resp = reader.response(false);
+    assert_eq!(resp.status, 200);
+    assert_eq!(resp.body, b"hello");
+}
+
+#[test]
+fn d09_expect_without_body_is_dispatched_at_once() {
+    let server = ServerBuilder::new("hello:app").start();
+    let resp = request(
+        server.addr(),
+        b"GET / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n\r\n",
+    );
+    assert_eq!(resp.status, 200, "D-09: no 100, the request is served");
+}
+
+#[test]
+fn b15_two_mebibyte_upload_spills_to_disk_and_reads_back_intact() {
+    let server = ServerBuilder::new("behaviour:app")
+        .arg("--inbuf-overflow=65536")
+        .start();
+    let body: Vec<u8> = (0..2 * 1024 * 1024u32).map(|i| (i % 253) as u8).collect();
+    let mut raw = format!(
+        "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    raw.extend_from_slice(&body);
+    let resp = request(server.addr(), &raw);
+    assert_eq!(
+        resp.header("X-Spilled"),
+        Some("1"),
+        "the body is in a temp file"
+    );
+    assert_eq!(resp.body.len(), body.len());
+    assert!(resp.body == body, "body read back differs");
+
+    // A small body stays in memory.
+    let resp = request(
+        server.addr(),
+        b"POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc",
+    );
+    assert_eq!(resp.header("X-Spilled"), Some("0"));
+    assert_eq!(resp.body, b"abc");
+}
+
+#[test]
+fn b14_chunked_upload_is_decoded() {
+    let server = ServerBuilder::new("echo:app").start();
+    let resp = request(
+        server.addr(),
+        b"POST /read HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\n\r\n",
+    );
+    assert_eq!(resp.body, b"hello world");
+    assert_eq!(resp.header("X-Content-Length"), Some("11"), "B-13");
+}
+
+#[test]
+fn r13_slow_reader_does_not_stall_other_clients() {
+    // 8 MiB streamed to a client that does not read, with a small watermark:
+    // the worker waits for room without blocking other connections.
+    let server = ServerBuilder::new("behaviour:app")
+        .arg("--threads=2")
+        .arg("--outbuf-high-watermark=65536")
+        .start();
+    let mut slow = connect(server.addr());
+    slow.write_all(&get("/stream?name=slow&count=8192&size=1024"))
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let started = Instant::now();
+    for _ in 0..20 {
+        let resp = request(server.addr(), &get("/fast"));
+        assert_eq!(resp.status, 200);
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "other clients were stalled"
+    );
+    // Now drain the slow one completely: every byte arrives in order.
+    let mut reader = Reader::new(slow);
+    let resp = reader.response(false);
+    assert_eq!(resp.body.len(), 8192 * 1024);
+    for (i, chunk) in resp.body.chunks(1024).enumerate() {
+        assert_eq!(&chunk[..8], format!("{i:08}").as_bytes());
+    }
+}
+
+#[test]
+fn r13_client_disconnect_mid_stream_stops_iteration_and_closes() {
+    let server = ServerBuilder::new("behaviour:app")
+        .arg("--outbuf-high-watermark=16384")
+        .start();
+    {
+        let mut s = connect(server.addr());
+        s.write_all(&get("/stream?name=gone&count=100000&size=1024&delay=0.001"))
+            .unwrap();
+        let mut first = [0u8; 4096];
+        let _ = s.read(&mut first).unwrap();
+        // Dropping the socket disconnects mid-stream.
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let events = request(server.addr(), &get("/events")).text();
+        if events.contains("closed:gone") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "close() not called: {events}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(server.wait_for_log(
+        "INFO:waitress:Client disconnected while serving /stream",
+        Duration::from_secs(5)
+    ));
+}
+
+#[test]
+fn w03_file_wrapper_sends_ten_mebibytes_byte_identical() {
+    let dir = std::env::temp_dir().join(format!("waitress-fw-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("ten.bin");
+    let data: Vec<u8> = (0..10 * 1024 * 1024u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 24) as u8)
+        .collect();
+    std::fs::write(&path, &data).unwrap();
+    let server = ServerBuilder::new("behaviour:app").start();
+    let resp = request(
+        server.addr(),
+        &get(&format!("/file?path={}", path.display())),
+    );
+    assert_eq!(resp.status, 200);
+    // W-03: a seekable file gets its size as Content-Length.
+    assert_eq!(
+        resp.header("Content-Length"),
+        Some(data.len().to_string().as_str())
+    );
+    assert!(resp.body == data, "file body differs");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn t01_idle_connections_are_reaped() {
+    let server = ServerBuilder::new("hello:app")
+        .arg("--channel-timeout=1")
+        .arg("--cleanup-interval=1")
+        .start();
+    // An idle keep-alive connection and one with half a head.
+    let mut idle = connect(server.addr());
+    idle.write_all(&get("/")).unwrap();
+    let mut reader = Reader::new(idle);
+    assert_eq!(reader.response(false).status, 200);
+    let mut partial = connect(server.addr());
+    partial.write_all(b"GET / HTTP/1.1\r\nHo").unwrap();
+    let started = Instant::now();
+    assert!(reader.is_closed(), "idle keep-alive connection closed");
+    let mut buf = Vec::new();
+    assert_eq!(partial.read_to_end(&mut buf).unwrap(), 0, "closed silently");
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[test]
+fn t02_a_request_being_served_is_never_timed_out() {
+    let server = ServerBuilder::new("behaviour:app")
+        .arg("--channel-timeout=1")
+        .arg("--cleanup-interval=1")
+        .start();
+    let resp = request(server.addr(), &get("/sleep?s=2.5"));
+    assert_eq!(resp.body, b"slept");
+}
+
+#[test]
+fn t03_connection_limit_reached_and_recovered() {
+    let server = ServerBuilder::new("hello:app")
+        .arg("--connection-limit=2")
+        .start();
+    let a = connect(server.addr());
+    let b = connect(server.addr());
+    assert!(server.wait_for_log(
+        "WARNING:waitress:total open connections reached the connection limit, no longer accepting new connections",
+        Duration::from_secs(5)
+    ));
+    // A third client waits in the backlog...
+    let mut c = connect(server.addr());
+    c.write_all(&get("/")).unwrap();
+    c.set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    let mut buf = [0u8; 16];
+    assert!(
+        c.read(&mut buf).is_err(),
+        "D-17: not served while at the limit"
+    );
+    // ...and is served once one closes.
+    drop(a);
+    c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut reader = Reader::new(c);
+    assert_eq!(reader.response(false).status, 200);
+    assert!(server.wait_for_log(
+        "INFO:waitress:total open connections dropped below the connection limit, listening again",
+        Duration::from_secs(5)
+    ));
+    drop(b);
+}
+
+#[test]
+fn task_queue_depth_warning_with_one_thread() {
+    let server = ServerBuilder::new("behaviour:app")
+        .arg("--threads=1")
+        .start();
+    let addr = server.addr();
+    let clients: Vec<_> = (0..3)
+        .map(|i| {
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(100 * i));
+                request(addr, &get("/sleep?s=0.4")).status
+            })
+        })
+        .collect();
+    for c in clients {
+        assert_eq!(c.join().unwrap(), 200);
+    }
+    let log = server.log_text();
+    assert!(
+        log.contains("WARNING:waitress.queue:Task queue depth is 1"),
+        "{log}"
+    );
+    assert!(
+        log.contains("WARNING:waitress.queue:Task queue depth is 2"),
+        "{log}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn d18_graceful_shutdown_answers_requests_in_flight() {
+    let mut server = ServerBuilder::new("behaviour:app")
+        .arg("--threads=2")
+        .start();
+    let addr = server.addr();
+    let in_flight: Vec<_> = (0..2)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let mut reader = Reader::new(connect(addr));
+                reader.write(&get("/sleep?s=1"));
+                reader.response(false)
+            })
+        })
+        .collect();
+    let idle = connect(addr);
+    std::thread::sleep(Duration::from_millis(300));
+    server.signal(libc::SIGTERM);
+    for t in in_flight {
+        let resp = t.join().unwrap();
+        assert_eq!(resp.body, b"slept");
+        assert_eq!(resp.header("Connection"), Some("close"), "D-18");
+    }
+    let mut idle_reader = Reader::new(idle);
+    assert!(
+        idle_reader.is_closed(),
+        "idle connection closed at shutdown"
+    );
+    let status = server.wait_exit();
+    assert!(status.success(), "{status}\n{}", server.log_text());
+    // New connections are refused once the server stopped accepting.
+    assert!(std::net::TcpStream::connect(addr).is_err());
+}
