@@ -1,0 +1,9 @@
+"""bench `hello`: a 13-byte body with Content-Length."""
+
+BODY = b"Hello, world!"
+HEADERS = [("Content-Type", "text/plain"), ("Content-Length", str(len(BODY)))]
+
+
+def app(environ, start_response):
+    start_response("200 OK", HEADERS)
+    return [BODY]

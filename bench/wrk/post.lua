@@ -1,0 +1,4 @@
+-- bench `echo`: every request is a POST with a 64 KiB body.
+wrk.method = "POST"
+wrk.body = string.rep("x", 65536)
+wrk.headers["Content-Type"] = "application/octet-stream"
