@@ -286,3 +286,38 @@ fn d18_graceful_shutdown_answers_requests_in_flight() {
     // New connections are refused once the server stopped accepting.
     assert!(std::net::TcpStream::connect(addr).is_err());
 }
+
+#[test]
+fn c07_lookahead_lets_the_app_see_a_client_disconnect() {
+    let server = ServerBuilder::new("behaviour:app")
+        .arg("--channel-request-lookahead=1")
+        .start();
+    {
+        let mut s = connect(server.addr());
+        s.write_all(&get("/disconnected?wait=5")).unwrap();
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let deadline = Instant::now() + Duration::from_secs(8);
+    loop {
+        let events = request(server.addr(), &get("/events")).text();
+        if events.contains("client_disconnected:True") {
+            break;
+        }
+        assert!(!events.contains("client_disconnected:False"), "{events}");
+        assert!(Instant::now() < deadline, "disconnect not seen: {events}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn c06_without_lookahead_request_then_half_close_still_gets_its_response() {
+    let server = ServerBuilder::new("behaviour:app").start();
+    let mut s = connect(server.addr());
+    s.write_all(&get("/sleep?s=0.3")).unwrap();
+    s.shutdown(std::net::Shutdown::Write).unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).unwrap();
+    let text = String::from_utf8_lossy(&out);
+    assert!(text.starts_with("HTTP/1.1 200 OK"), "{text}");
+    assert!(text.ends_with("slept"), "{text}");
+}

@@ -15,7 +15,7 @@ use std::time::Duration;
 use bytes::{Buf, Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use waitress_core::SpillBuffer;
-use waitress_proto::{CONTINUE_RESPONSE, Event, ProtoError, RequestHead, RequestParser, Version};
+use waitress_proto::{CONTINUE_RESPONSE, Event, ProtoError, RequestHead, RequestParser};
 
 use crate::logging::LOGGER;
 use crate::request::{ConnInfo, Request, stage_environ};
@@ -150,6 +150,14 @@ impl Session {
         }
     }
 
+    /// With `channel_request_lookahead = N > 0` the socket is read during a
+    /// request, up to N reads' worth of pipelined bytes (the buffered bytes
+    /// are parsed only after the current response, C-04/C-05).
+    fn lookahead_allows_reading(&self) -> bool {
+        let lookahead = self.shared.channel_request_lookahead;
+        lookahead > 0 && self.buf.len() < lookahead.saturating_mul(self.shared.recv_bytes)
+    }
+
     fn log_socket_error(&self, e: &std::io::Error) {
         use std::io::ErrorKind::*;
         let routine = matches!(
@@ -169,7 +177,7 @@ impl Session {
 
     /// Runs one complete request through a worker and writes its response.
     /// Returns whether the connection may stay open, None if it is gone.
-    async fn dispatch<S: AsyncWrite + Unpin>(
+    async fn dispatch<S: AsyncRead + AsyncWrite + Unpin>(
         &mut self,
         stream: &mut S,
         head: Box<RequestHead>,
@@ -178,26 +186,26 @@ impl Session {
         let body_len = body.len();
         let mut environ = stage_environ(&head, body_len, &self.conn, &self.shared.environ);
         if self.shared.proxy.is_active() {
-            match waitress_proxy::apply(&self.shared.proxy, &mut environ) {
-                Ok(outcome) => {
-                    for line in outcome.warnings {
-                        tracing::warn!(target: LOGGER, "{line}");
-                    }
-                }
-                Err(e) => {
-                    // D-22: the standard 400, the P-10 warning kept.
-                    tracing::warn!(target: LOGGER, "{}", e.log_message());
-                    let response = waitress_proto::error_response(
-                        error_version(head.version),
-                        400,
-                        "Bad Request",
-                        &e.detail(),
-                        self.shared.ident.as_deref(),
-                        &crate::date::now(),
-                    );
-                    let _ = write_all(stream, &response).await;
-                    return None;
-                }
+            let mut warnings = Vec::new();
+            let applied =
+                waitress_proxy::apply_collecting(&self.shared.proxy, &mut environ, &mut warnings);
+            // Warnings first: they come before the error in waitress too (P-08).
+            for line in warnings {
+                tracing::warn!(target: LOGGER, "{line}");
+            }
+            if let Err(e) = applied {
+                // D-22: the standard 400, the P-10 warning kept.
+                tracing::warn!(target: LOGGER, "{}", e.log_message());
+                let response = waitress_proto::error_response(
+                    head.version,
+                    400,
+                    "Bad Request",
+                    &e.detail(),
+                    self.shared.ident.as_deref(),
+                    &crate::date::now(),
+                );
+                let _ = write_all(stream, &response).await;
+                return None;
             }
         }
         let body = match body.into_reader() {
@@ -226,7 +234,28 @@ impl Session {
         }
         let mut queue: VecDeque<Bytes> = VecDeque::new();
         loop {
-            let Some(first) = rx.recv().await else {
+            let next = if self.lookahead_allows_reading() {
+                // C-07: keep reading while the request is served, so a client
+                // that goes away is noticed (`waitress.client_disconnected`).
+                // read_buf is cancel-safe: bytes read are never lost.
+                tokio::select! {
+                    out = rx.recv() => out,
+                    read = stream.read_buf(&mut self.buf) => {
+                        match read {
+                            Ok(n) if n > 0 => continue,
+                            // C-06: EOF or an error while serving: the client
+                            // is gone; stop the worker, discard the output.
+                            _ => {
+                                rx.disconnect();
+                                return None;
+                            }
+                        }
+                    }
+                }
+            } else {
+                rx.recv().await
+            };
+            let Some(first) = next else {
                 // The worker dropped the response without ending it.
                 return None;
             };
@@ -256,11 +285,6 @@ impl Session {
             }
         }
     }
-}
-
-/// Status-line version for errors found after the head was parsed.
-fn error_version(v: Version) -> Version {
-    v
 }
 
 async fn write_all<S: AsyncWrite + Unpin>(stream: &mut S, data: &[u8]) -> std::io::Result<()> {

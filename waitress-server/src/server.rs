@@ -49,6 +49,7 @@ pub struct ServerShared {
     pub inbuf_overflow: usize,
     pub outbuf_high_watermark: usize,
     pub channel_timeout: u64,
+    pub channel_request_lookahead: usize,
     pub log_socket_errors: bool,
     pub ident: Option<Arc<str>>,
     pub environ: EnvironSettings,
@@ -129,6 +130,7 @@ pub fn run(config: ServeConfig) -> Result<(), RunError> {
         inbuf_overflow: adj.inbuf_overflow,
         outbuf_high_watermark: adj.outbuf_high_watermark,
         channel_timeout: adj.channel_timeout,
+        channel_request_lookahead: adj.channel_request_lookahead,
         log_socket_errors: adj.log_socket_errors,
         ident,
         environ: EnvironSettings {
@@ -167,6 +169,9 @@ pub fn run(config: ServeConfig) -> Result<(), RunError> {
         workers.join();
     }
     interpreter::run_exit_handlers();
+    if let Err(e) = waitress_core::cleanup_unix_sockets(adj) {
+        tracing::warn!(target: LOGGER, "cannot remove the unix socket file: {e}");
+    }
     // Tasks still running (grace period over) end with the process.
     runtime.shutdown_background();
     Ok(())
