@@ -74,6 +74,9 @@ pub struct ServerBuilder {
     envs: Vec<(String, String)>,
     cwd: PathBuf,
     listen: bool,
+    /// A listening socket handed over as fd 3 with systemd's LISTEN_FDS.
+    #[cfg(unix)]
+    activation: Option<std::os::fd::OwnedFd>,
 }
 
 impl ServerBuilder {
@@ -84,6 +87,8 @@ impl ServerBuilder {
             envs: Vec::new(),
             cwd: workspace_root().join("tests").join("apps"),
             listen: true,
+            #[cfg(unix)]
+            activation: None,
         }
     }
 
@@ -94,6 +99,8 @@ impl ServerBuilder {
             envs: Vec::new(),
             cwd: workspace_root().join("tests").join("apps"),
             listen: true,
+            #[cfg(unix)]
+            activation: None,
         }
     }
 
@@ -118,8 +125,17 @@ impl ServerBuilder {
         self
     }
 
+    /// Socket activation: `socket` becomes fd 3 of the server with
+    /// `LISTEN_FDS=1` and `LISTEN_PID` set to the server's own pid.
+    #[cfg(unix)]
+    pub fn systemd_socket(mut self, socket: impl Into<std::os::fd::OwnedFd>) -> Self {
+        self.activation = Some(socket.into());
+        self.listen = false;
+        self
+    }
+
     fn command(&self) -> Command {
-        let mut cmd = Command::new(binary());
+        let mut cmd = self.base_command();
         if self.listen {
             cmd.arg("--listen=127.0.0.1:0");
         }
@@ -134,6 +150,36 @@ impl ServerBuilder {
             cmd.env(k, v);
         }
         cmd
+    }
+
+    /// The binary itself, or for socket activation a shell that puts the
+    /// socket on fd 3 and sets LISTEN_PID to its own pid before exec'ing it.
+    fn base_command(&self) -> Command {
+        #[cfg(unix)]
+        if let Some(fd) = &self.activation {
+            use std::os::fd::AsRawFd;
+            use std::os::unix::process::CommandExt;
+            let raw = fd.as_raw_fd();
+            let mut cmd = Command::new("/bin/sh");
+            cmd.arg("-c")
+                .arg("LISTEN_PID=$$ LISTEN_FDS=1 exec \"$0\" \"$@\"")
+                .arg(binary());
+            // SAFETY: dup2 and fcntl are async-signal-safe. When the socket
+            // already is fd 3, dup2 is a no-op that keeps CLOEXEC: clear it.
+            unsafe {
+                cmd.pre_exec(move || {
+                    if raw != 3 && libc::dup2(raw, 3) < 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    if libc::fcntl(3, libc::F_SETFD, 0) < 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
+            }
+            return cmd;
+        }
+        Command::new(binary())
     }
 
     /// Starts the server and waits for its first `Serving on` line.
@@ -215,6 +261,12 @@ pub struct Server {
 }
 
 impl Server {
+    /// The path of a unix-socket listener (`http://unix:/path`).
+    pub fn unix_path(&self) -> PathBuf {
+        let url = self.urls.first().expect("a Serving on line");
+        PathBuf::from(url.strip_prefix("http://unix:").expect("a unix listener"))
+    }
+
     /// The port of the first listener.
     pub fn port(&self) -> u16 {
         let url = self.urls.first().expect("a Serving on line");
