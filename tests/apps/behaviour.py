@@ -49,6 +49,33 @@ class Stream:
         _record("closed:" + self.name)
 
 
+class CountingFile:
+    def __init__(self, path, name):
+        self._f = open(path, "rb")
+        self.name = name
+        self.reads = 0
+
+    def fileno(self):
+        return self._f.fileno()
+
+    def seekable(self):
+        return True
+
+    def seek(self, *args):
+        return self._f.seek(*args)
+
+    def tell(self):
+        return self._f.tell()
+
+    def read(self, *args):
+        self.reads += 1
+        return self._f.read(*args)
+
+    def close(self):
+        _record("file:%s reads=%d" % (self.name, self.reads))
+        self._f.close()
+
+
 def app(environ, start_response):
     path = environ["PATH_INFO"]
     query = environ["QUERY_STRING"]
@@ -82,6 +109,15 @@ def app(environ, start_response):
         f = open(params["path"], "rb")
         start_response("200 OK", [("Content-Type", "application/octet-stream")])
         return environ["wsgi.file_wrapper"](f, 65536)
+
+    if path == "/file-counted":
+        # A real file whose read() calls are counted: the zero-copy path
+        # (W-03) never reads it through Python.
+        f = CountingFile(params["path"], params.get("name", "counted"))
+        if "skip" in params:
+            f.seek(int(params["skip"]))
+        start_response("200 OK", [("Content-Type", "application/octet-stream")])
+        return environ["wsgi.file_wrapper"](f)
 
     if path == "/events":
         with _lock:

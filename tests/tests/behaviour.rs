@@ -162,6 +162,40 @@ fn w03_file_wrapper_sends_ten_mebibytes_byte_identical() {
 }
 
 #[test]
+fn w03_file_wrapper_is_sent_without_reading_through_python() {
+    let dir = std::env::temp_dir().join(format!("waitress-fw0-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("data.bin");
+    let data: Vec<u8> = (0..300_000u32).map(|i| (i % 241) as u8).collect();
+    std::fs::write(&path, &data).unwrap();
+    let server = ServerBuilder::new("behaviour:app").start();
+    // From the file's current position (W-03): the first 1000 bytes skipped.
+    let resp = request(
+        server.addr(),
+        &get(&format!(
+            "/file-counted?name=zc&skip=1000&path={}",
+            path.display()
+        )),
+    );
+    assert_eq!(resp.header("Content-Length"), Some("299000"));
+    assert!(resp.body == data[1000..], "body differs");
+    // HEAD: same headers, no body, the file still closed (D-11, W-01).
+    let resp = request(
+        server.addr(),
+        format!(
+            "HEAD /file-counted?name=head&path={} HTTP/1.1\r\nHost: x\r\n\r\n",
+            path.display()
+        )
+        .as_bytes(),
+    );
+    assert_eq!(resp.header("Content-Length"), Some("300000"));
+    let events = request(server.addr(), &get("/events")).text();
+    assert!(events.contains("file:zc reads=0"), "{events}");
+    assert!(events.contains("file:head reads=0"), "{events}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn t01_idle_connections_are_reaped() {
     let server = ServerBuilder::new("hello:app")
         .arg("--channel-timeout=1")

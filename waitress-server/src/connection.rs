@@ -21,6 +21,7 @@ use crate::logging::LOGGER;
 use crate::request::{ConnInfo, Request, stage_environ};
 use crate::response::{self, End};
 use crate::server::ServerShared;
+use crate::transport::Transport;
 use crate::worker::Job;
 
 /// Why reading stopped.
@@ -32,7 +33,7 @@ enum ReadStop {
 /// Serves one accepted connection until it closes.
 pub async fn serve_connection<S>(mut stream: S, conn: ConnInfo, shared: Arc<ServerShared>)
 where
-    S: AsyncRead + AsyncWrite + Unpin,
+    S: Transport,
 {
     let mut session = Session {
         buf: BytesMut::with_capacity(shared.recv_bytes),
@@ -68,7 +69,7 @@ async fn next_event<S: AsyncRead + Unpin>(
 }
 
 impl Session {
-    async fn run<S: AsyncRead + AsyncWrite + Unpin>(&mut self, stream: &mut S) {
+    async fn run<S: Transport>(&mut self, stream: &mut S) {
         loop {
             let head = match next_event(self, stream).await {
                 Err(ReadStop::Close) => return,
@@ -177,7 +178,7 @@ impl Session {
 
     /// Runs one complete request through a worker and writes its response.
     /// Returns whether the connection may stay open, None if it is gone.
-    async fn dispatch<S: AsyncRead + AsyncWrite + Unpin>(
+    async fn dispatch<S: Transport>(
         &mut self,
         stream: &mut S,
         head: Box<RequestHead>,
@@ -260,19 +261,25 @@ impl Session {
                 return None;
             };
             let mut end = first.end;
+            let mut file = first.file;
             queue.extend(first.segments);
             // Batch what else is already waiting into one write.
-            while end.is_none() {
+            while end.is_none() && file.is_none() {
                 match rx.try_recv() {
                     Some(more) => {
                         end = more.end;
+                        file = more.file;
                         queue.extend(more.segments);
                     }
                     None => break,
                 }
             }
             let bytes: usize = queue.iter().map(Bytes::len).sum();
-            if let Err(e) = write_queue(stream, &mut queue).await {
+            let mut written = write_queue(stream, &mut queue).await;
+            if let (Ok(()), Some(region)) = (&written, &file) {
+                written = stream.send_file(region).await;
+            }
+            if let Err(e) = written {
                 self.log_socket_error(&e);
                 rx.disconnect();
                 return None;

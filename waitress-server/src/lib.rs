@@ -12,6 +12,7 @@ mod request;
 mod response;
 mod server;
 mod signals;
+mod transport;
 mod worker;
 
 pub use server::{RunError, run};

@@ -11,10 +11,14 @@ use std::sync::{Arc, Condvar, Mutex};
 use bytes::Bytes;
 use tokio::sync::mpsc;
 
-/// One hand-off: byte segments to write, and whether the response ends here.
+use crate::transport::FileRegion;
+
+/// One hand-off: byte segments to write, then optionally a file region
+/// (sent zero-copy), and whether the response ends here.
 #[derive(Debug, Default)]
 pub struct Output {
     pub segments: Vec<Bytes>,
+    pub file: Option<FileRegion>,
     pub end: Option<End>,
 }
 
@@ -189,6 +193,7 @@ mod tests {
     fn out(data: &'static [u8]) -> Output {
         Output {
             segments: vec![Bytes::from_static(data)],
+            file: None,
             end: None,
         }
     }

@@ -16,6 +16,7 @@ use waitress_proto::{
 
 use crate::logging::LOGGER;
 use crate::response::{Disconnected, End, Output, ResponseSender, RoomWaiter};
+use crate::transport::FileRegion;
 
 /// Request facts that shape the response.
 #[derive(Debug, Clone)]
@@ -39,6 +40,8 @@ pub struct Exchange {
     encoder: Option<Encoder>,
     keep_alive: bool,
     pending: Vec<Bytes>,
+    /// A file region sent after `pending` (W-03), set by `push_file`.
+    file: Option<FileRegion>,
     sender: ResponseSender,
 }
 
@@ -63,6 +66,7 @@ impl Exchange {
             encoder: None,
             keep_alive: false,
             pending: Vec::new(),
+            file: None,
             sender,
         }
     }
@@ -130,6 +134,47 @@ impl Exchange {
         Ok(())
     }
 
+    /// W-03: the file's size, capped by the app's Content-Length; the app's
+    /// header is rewritten to that size when they differ.
+    pub fn fit_content_length(&mut self, size: u64) -> u64 {
+        let Some(slot) = self
+            .headers
+            .iter_mut()
+            .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
+        else {
+            return size;
+        };
+        let Ok(declared) = slot.1.trim().parse::<u64>() else {
+            return size; // invalid: prepare_response reports it
+        };
+        let size = size.min(declared);
+        if size != declared {
+            slot.1 = size.to_string();
+        }
+        size
+    }
+
+    /// W-03: the body is `region` of a file, sent without copying through
+    /// Python. Only for a Content-Length body (the head must be out); returns
+    /// the region back when the framing needs the bytes themselves (chunked,
+    /// close-delimited), so the caller iterates instead. HEAD and no-body
+    /// statuses send nothing (D-11, R-03).
+    pub fn push_file(&mut self, mut region: FileRegion) -> Result<(), FileRegion> {
+        match self.encoder.as_mut() {
+            Some(Encoder::Length { remaining, .. }) => {
+                // never more than the declared length.
+                region.len = region.len.min(*remaining);
+                *remaining -= region.len;
+                if region.len > 0 {
+                    self.file = Some(region);
+                }
+                Ok(())
+            }
+            Some(Encoder::Empty { .. }) => Ok(()),
+            _ => Err(region),
+        }
+    }
+
     /// Hands the framed bytes to the connection task. Returns a waiter when
     /// the worker must let the client drain before going on.
     pub fn flush(&mut self) -> Result<Option<RoomWaiter>, Disconnected> {
@@ -139,6 +184,7 @@ impl Exchange {
         let segments = std::mem::take(&mut self.pending);
         self.sender.send(Output {
             segments,
+            file: None,
             end: None,
         })?;
         Ok(self.sender.over_watermark().then(|| self.sender.waiter()))
@@ -162,6 +208,7 @@ impl Exchange {
         let segments = std::mem::take(&mut self.pending);
         Ok(self.sender.send(Output {
             segments,
+            file: self.file.take(),
             end: Some(End::Complete { keep_alive }),
         }))
     }
@@ -172,6 +219,7 @@ impl Exchange {
         let segments = std::mem::take(&mut self.pending);
         let _ = self.sender.send(Output {
             segments,
+            file: None,
             end: Some(End::Abort),
         });
     }
@@ -180,8 +228,10 @@ impl Exchange {
     /// replace anything pending; the connection closes after it.
     pub fn fail_with(&mut self, response: Vec<u8>) {
         self.pending.clear();
+        self.file = None;
         let _ = self.sender.send(Output {
             segments: vec![Bytes::from(response)],
+            file: None,
             end: Some(End::Complete { keep_alive: false }),
         });
     }

@@ -3,6 +3,8 @@
 
 use pyo3::prelude::*;
 
+use crate::transport::FileRegion;
+
 /// Default read size, as waitress's `ReadOnlyFileBasedBuffer`.
 pub const DEFAULT_BLOCK_SIZE: usize = 32768;
 
@@ -33,6 +35,43 @@ impl FileWrapper {
         file.call_method1("seek", (here, 0))?;
         Ok(Some(end.saturating_sub(here)))
     }
+}
+
+impl FileWrapper {
+    /// The wrapped file as an OS file the connection task can send from:
+    /// a duplicate of its descriptor at its current position, when it is a
+    /// regular file (None otherwise: it is iterated instead).
+    pub fn file_region(&self, py: Python<'_>, len: u64) -> PyResult<Option<FileRegion>> {
+        let file = self.file.bind(py);
+        let Some(fileno) = file.getattr_opt("fileno")? else {
+            return Ok(None);
+        };
+        // io.UnsupportedOperation (BytesIO...) means "no descriptor".
+        let Ok(fd) = fileno.call0().and_then(|f| f.extract::<i32>()) else {
+            return Ok(None);
+        };
+        let offset: u64 = file.call_method0("tell")?.extract()?;
+        Ok(duplicate_regular_file(fd).map(|file| FileRegion { file, offset, len }))
+    }
+}
+
+#[cfg(unix)]
+fn duplicate_regular_file(fd: i32) -> Option<std::fs::File> {
+    use std::os::fd::{BorrowedFd, OwnedFd};
+    if fd < 0 {
+        return None;
+    }
+    // SAFETY: the Python file object keeps `fd` open for this call.
+    let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
+    let owned: OwnedFd = borrowed.try_clone_to_owned().ok()?;
+    let file = std::fs::File::from(owned);
+    let is_regular = file.metadata().map(|m| m.is_file()).unwrap_or(false);
+    is_regular.then_some(file)
+}
+
+#[cfg(not(unix))]
+fn duplicate_regular_file(_fd: i32) -> Option<std::fs::File> {
+    None
 }
 
 #[pymethods]

@@ -158,13 +158,10 @@ fn produce(
     if let Ok(tuple) = iterable.cast::<PyTuple>() {
         return produce_sequence(exchange, tuple.iter());
     }
-    if let Ok(wrapper) = iterable.cast::<FileWrapper>() {
-        // W-03: a seekable file's remaining size is its Content-Length.
-        if let Some(size) = wrapper.get().remaining_size(py)?
-            && size > 0
-        {
-            lock(exchange).known_length = Some(size);
-        }
+    if let Ok(wrapper) = iterable.cast::<FileWrapper>()
+        && send_file(py, exchange, wrapper.get())?
+    {
+        return Ok(());
     }
     // an iterable of exactly one item gets that item's length.
     let single = matches!(iterable.len(), Ok(1));
@@ -214,6 +211,33 @@ fn produce_sequence<'py>(
         ex.push_body(chunk).map_err(response_error_to_py)?;
     }
     Ok(())
+}
+
+/// W-03: a seekable file's remaining size becomes the Content-Length, and a
+/// real file is handed to the connection task to be sent zero-copy. Returns
+/// false when the wrapper must be iterated instead (W-04).
+fn send_file(
+    py: Python<'_>,
+    exchange: &SharedExchange,
+    wrapper: &FileWrapper,
+) -> Result<bool, Stop> {
+    let Some(size) = wrapper.remaining_size(py)? else {
+        return Ok(false);
+    };
+    if size == 0 {
+        return Ok(false);
+    }
+    let region = wrapper.file_region(py, size)?;
+    let mut ex = lock(exchange);
+    let size = ex.fit_content_length(size);
+    ex.known_length = Some(size);
+    let Some(mut region) = region else {
+        return Ok(false);
+    };
+    region.len = size;
+    require_started(&ex)?;
+    ex.ensure_head().map_err(response_error_to_py)?;
+    Ok(ex.push_file(region).is_ok())
 }
 
 /// S-05: a body (or the end of one) before `start_response` is an error.

@@ -1,0 +1,224 @@
+//! The byte streams a connection runs on (TCP and Unix sockets), with one
+//! extra ability: sending a region of a file, zero-copy where the platform
+//! has `sendfile(2)` (W-03).
+
+use std::fs::File;
+use std::future::Future;
+use std::io;
+
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+
+/// Bytes per fallback read when sendfile is unavailable.
+const COPY_BLOCK: usize = 64 * 1024;
+
+/// A region of an open file to send as part of a response body.
+#[derive(Debug)]
+pub struct FileRegion {
+    pub file: File,
+    pub offset: u64,
+    pub len: u64,
+}
+
+pub trait Transport: AsyncRead + AsyncWrite + Unpin + Send {
+    /// Sends the whole region, or fails (the file shrank, the peer left).
+    fn send_file<'a>(
+        &'a mut self,
+        region: &'a FileRegion,
+    ) -> impl Future<Output = io::Result<()>> + Send + 'a;
+}
+
+/// Portable path: read blocks from the page cache and write them.
+async fn copy_region<S: AsyncWrite + Unpin + Send>(
+    stream: &mut S,
+    region: &FileRegion,
+) -> io::Result<()> {
+    let mut offset = region.offset;
+    let mut left = region.len;
+    let mut block = vec![0u8; COPY_BLOCK.min(usize::try_from(left).unwrap_or(COPY_BLOCK))];
+    while left > 0 {
+        let want = block
+            .len()
+            .min(usize::try_from(left).unwrap_or(block.len()));
+        let n = read_at(&region.file, &mut block[..want], offset)?;
+        if n == 0 {
+            return Err(shrank(left));
+        }
+        stream.write_all(&block[..n]).await?;
+        offset += n as u64;
+        left -= n as u64;
+    }
+    Ok(())
+}
+
+fn shrank(left: u64) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::UnexpectedEof,
+        format!("file ended {left} bytes before its announced length"),
+    )
+}
+
+#[cfg(unix)]
+fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    std::os::unix::fs::FileExt::read_at(file, buf, offset)
+}
+
+#[cfg(windows)]
+fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    std::os::windows::fs::FileExt::seek_read(file, buf, offset)
+}
+
+/// sendfile(2) on a non-blocking socket, driven by tokio's readiness.
+#[cfg(target_os = "linux")]
+macro_rules! sendfile_impl {
+    ($stream:ty) => {
+        impl Transport for $stream {
+            async fn send_file(&mut self, region: &FileRegion) -> io::Result<()> {
+                use std::os::fd::AsRawFd;
+                self.flush().await?;
+                let out_fd = self.as_raw_fd();
+                let in_fd = region.file.as_raw_fd();
+                let mut offset = libc::off_t::try_from(region.offset).map_err(|_| {
+                    io::Error::new(io::ErrorKind::InvalidInput, "file offset too large")
+                })?;
+                let mut left = region.len;
+                while left > 0 {
+                    // Linux sends at most ~2 GiB per call.
+                    let count = usize::try_from(left).unwrap_or(usize::MAX).min(1 << 30);
+                    self.writable().await?;
+                    let sent = self.try_io(tokio::io::Interest::WRITABLE, || {
+                        // SAFETY: both descriptors are open for the call; the
+                        // kernel updates `offset`, never our file position.
+                        let n = unsafe { libc::sendfile(out_fd, in_fd, &mut offset, count) };
+                        if n < 0 {
+                            Err(io::Error::last_os_error())
+                        } else {
+                            Ok(n as u64)
+                        }
+                    });
+                    match sent {
+                        Ok(0) => return Err(shrank(left)),
+                        Ok(n) => left -= n.min(left),
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                        // A file the kernel cannot sendfile from (EINVAL/ENOSYS,
+                        // e.g. some special filesystems): copy it instead.
+                        Err(e)
+                            if left == region.len
+                                && matches!(
+                                    e.raw_os_error(),
+                                    Some(libc::EINVAL | libc::ENOSYS)
+                                ) =>
+                        {
+                            return copy_region(self, region).await;
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+                Ok(())
+            }
+        }
+    };
+}
+
+#[cfg(target_os = "linux")]
+sendfile_impl!(tokio::net::TcpStream);
+#[cfg(target_os = "linux")]
+sendfile_impl!(tokio::net::UnixStream);
+
+#[cfg(not(target_os = "linux"))]
+impl Transport for tokio::net::TcpStream {
+    async fn send_file(&mut self, region: &FileRegion) -> io::Result<()> {
+        copy_region(self, region).await
+    }
+}
+
+#[cfg(all(unix, not(target_os = "linux")))]
+impl Transport for tokio::net::UnixStream {
+    async fn send_file(&mut self, region: &FileRegion) -> io::Result<()> {
+        copy_region(self, region).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Seek, SeekFrom, Write};
+    use tokio::io::AsyncReadExt;
+
+    fn file_with(data: &[u8]) -> File {
+        let mut f = tempfile_in_tmp();
+        f.write_all(data).unwrap();
+        f.seek(SeekFrom::Start(0)).unwrap();
+        f
+    }
+
+    fn tempfile_in_tmp() -> File {
+        let path = std::env::temp_dir().join(format!(
+            "waitress-transport-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        let f = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&path)
+            .unwrap();
+        std::fs::remove_file(&path).unwrap();
+        f
+    }
+
+    async fn pair() -> (tokio::net::TcpStream, tokio::net::TcpStream) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let client = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let (server, _) = listener.accept().await.unwrap();
+        (server, client)
+    }
+
+    #[tokio::test]
+    async fn sends_exactly_the_region() {
+        let data: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+        let region = FileRegion {
+            file: file_with(&data),
+            offset: 1000,
+            len: 2_000_000,
+        };
+        let (mut server, mut client) = pair().await;
+        let reader = tokio::spawn(async move {
+            let mut got = Vec::new();
+            client.read_to_end(&mut got).await.unwrap();
+            got
+        });
+        server.send_file(&region).await.unwrap();
+        drop(server);
+        let got = reader.await.unwrap();
+        assert_eq!(got.len(), 2_000_000);
+        assert!(got == data[1000..2_001_000]);
+    }
+
+    #[tokio::test]
+    async fn a_file_shorter_than_announced_is_an_error() {
+        let region = FileRegion {
+            file: file_with(b"short"),
+            offset: 0,
+            len: 10,
+        };
+        let (mut server, _client) = pair().await;
+        let err = server.send_file(&region).await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+    }
+
+    #[tokio::test]
+    async fn copy_fallback_sends_the_same_bytes() {
+        let data = b"0123456789abcdef";
+        let region = FileRegion {
+            file: file_with(data),
+            offset: 4,
+            len: 8,
+        };
+        let mut out = Vec::new();
+        copy_region(&mut out, &region).await.unwrap();
+        assert_eq!(out, b"456789ab");
+    }
+}
