@@ -169,7 +169,7 @@ impl Encoder {
             } if *remaining > 0 => Finish {
                 terminator: b"",
                 shortfall: Some(EncodeWarning::TooFewBytes {
-                    written: *declared - *remaining,
+                    written: declared.saturating_sub(*remaining),
                     declared: *declared,
                 }),
             },

@@ -202,18 +202,31 @@ pub fn request_head(data: &[u8]) {
         _ => {
             // We accepted what httparse does not: only waitress's documented
             // leniencies may explain it (H-03, L-01, L-03 target bytes, D-03).
+            // H-03 strips any leading SP/HT/CR/LF/VT/FF; httparse skips only
+            // CRLF and LF pairs.
             let start = data
                 .iter()
-                .position(|&b| !matches!(b, b'\r' | b'\n'))
+                .position(|&b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n' | 0x0b | 0x0c))
                 .unwrap_or(0);
-            let leading_ws = data[..consumed]
-                .iter()
-                .take_while(|b| b.is_ascii_whitespace() || **b == 0x0b)
-                .any(|&b| b != b'\r' && b != b'\n');
+            let mut prefix = &data[..start];
+            let mut leading_ws = false;
+            while !prefix.is_empty() {
+                if let Some(rest) = prefix
+                    .strip_prefix(b"\r\n")
+                    .or_else(|| prefix.strip_prefix(b"\n"))
+                {
+                    prefix = rest;
+                } else {
+                    leading_ws = true;
+                    break;
+                }
+            }
             let line_end =
                 memchr::memmem::find(&data[start..], b"\r\n").map_or(data.len(), |i| start + i);
             let line = &data[start..line_end];
-            let odd_target = line.iter().any(|&b| (b < 0x21 && b != b' ') || b == 0x7f);
+            // L-03 allows every byte but SP in the target; httparse
+            // rejects controls, DEL and (in its SIMD paths) obs-text.
+            let odd_target = line.iter().any(|&b| (b < 0x21 && b != b' ') || b >= 0x7f);
             let trailing_ws = line
                 .last()
                 .is_some_and(|&b| matches!(b, b' ' | b'\t' | 0x0b | 0x0c));
@@ -240,7 +253,7 @@ pub fn chunked_decoder(data: &[u8]) {
         let mut d = ChunkedDecoder::new(limits);
         let mut buf = BytesMut::new();
         let mut body = Vec::new();
-        for piece in pieces {
+        for (i, piece) in pieces.iter().enumerate() {
             buf.extend_from_slice(piece);
             loop {
                 match d.decode(&mut buf) {
@@ -250,7 +263,9 @@ pub fn chunked_decoder(data: &[u8]) {
                     }
                     Ok(Some(Decoded::End)) => {
                         assert_eq!(d.decoded_len(), body.len() as u64);
-                        return Ok((body, buf.len()));
+                        // Bytes after the body: what is buffered plus what was not fed yet.
+                        let unfed: usize = pieces[i + 1..].iter().map(|p| p.len()).sum();
+                        return Ok((body, buf.len() + unfed));
                     }
                     Ok(None) => {
                         assert!(buf.is_empty(), "decoder left input it could read");
