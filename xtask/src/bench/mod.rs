@@ -43,6 +43,9 @@ use crate::{target_dir, workspace_root};
 const STARTUP_LIMIT: Duration = Duration::from_secs(60);
 /// Unmeasured load before each measurement (connections, caches, threads).
 const WARMUP: Duration = Duration::from_secs(1);
+/// Below this share of the connections in service at once, the report says
+/// that the server left connections waiting.
+const STARVED_SHARE: f64 = 0.5;
 
 pub fn run(args: &[String]) -> Result<(), String> {
     let opts = Options::parse(args)?;
@@ -207,19 +210,52 @@ fn measure(
         duration,
         script: script.clone(),
     };
+    let launched = Instant::now();
+    let mut ready_after = None;
     let result = (|| {
         proc.wait_listening(port, STARTUP_LIMIT)?;
         let info = probe::probe(port, workload).map_err(|e| format!("{e}\n{}", proc.log_tail()))?;
+        ready_after = Some(launched.elapsed());
         job(WARMUP).run()?;
         proc.check_alive()?;
         let measured = job(duration).run()?;
         proc.check_alive()?;
+        if measured.requests == 0 {
+            return Err(format!(
+                "wrk completed no request in {}s ({} errors): the server never finished a \
+                 response on a keep-alive connection",
+                duration.as_secs(),
+                measured.errors()
+            ));
+        }
         Ok((measured, info))
     })();
     let peak = sampler.finish();
+    let stopping = Instant::now();
     proc.stop();
+    if let Some(ready) = ready_after {
+        eprintln!(
+            "xtask bench:   {} answered {:.1}s after start, stopped in {:.1}s",
+            server.name(),
+            ready.as_secs_f64(),
+            stopping.elapsed().as_secs_f64()
+        );
+    }
     let (w, info) =
         result.map_err(|e: String| format!("{e}\n    (server log: {})", log.display()))?;
+    let mut notes = Vec::new();
+    if info.file_wrapper.as_deref() == Some("fallback") {
+        notes.push("no wsgi.file_wrapper: file read in Python".to_string());
+    }
+    // Little's law: connections in service = throughput x mean latency. A
+    // server that serves one keep-alive connection per thread leaves the
+    // others waiting in the backlog, which wrk does not count as errors.
+    let served = w.rps * w.mean_us / 1e6;
+    if served < STARVED_SHARE * f64::from(CONNECTIONS) {
+        notes.push(format!(
+            "only ~{served:.0} of {CONNECTIONS} connections served at a time"
+        ));
+    }
     Ok(Measurement {
         rps: w.rps,
         p50_us: w.p50_us,
@@ -227,10 +263,7 @@ fn measure(
         requests: w.requests,
         errors: w.errors(),
         peak_rss_kib: peak,
-        note: match info.file_wrapper.as_deref() {
-            Some("fallback") => Some("no wsgi.file_wrapper: file read in Python".into()),
-            _ => None,
-        },
+        note: (!notes.is_empty()).then(|| notes.join("; ")),
     })
 }
 

@@ -29,6 +29,8 @@ pub struct WrkJob {
 pub struct WrkResult {
     pub requests: u64,
     pub rps: f64,
+    /// Mean latency ("Thread Stats" Latency Avg).
+    pub mean_us: f64,
     pub p50_us: f64,
     pub p99_us: f64,
     /// connect + read + write + timeout.
@@ -88,6 +90,7 @@ pub fn version() -> Option<String> {
 pub fn parse(output: &str) -> Result<WrkResult, String> {
     let mut requests = None;
     let mut rps = None;
+    let mut mean = None;
     let mut p50 = None;
     let mut p99 = None;
     let mut socket_errors = 0;
@@ -102,6 +105,9 @@ pub fn parse(output: &str) -> Result<WrkResult, String> {
             rps = Some(parse_number(value.trim(), "Requests/sec")?);
         } else if second == "requests" && line.contains(" requests in ") {
             requests = Some(parse_count(first, "requests")?);
+        } else if first == "Latency" && second != "Distribution" {
+            // "Latency   612.25us  231.84us   8.37ms   89.47%": avg first.
+            mean = Some(parse_latency_us(second)?);
         } else if first == "50%" {
             p50 = Some(parse_latency_us(second)?);
         } else if first == "99%" {
@@ -125,6 +131,7 @@ pub fn parse(output: &str) -> Result<WrkResult, String> {
     Ok(WrkResult {
         requests: requests.ok_or_else(|| missing("`N requests in`"))?,
         rps: rps.ok_or_else(|| missing("Requests/sec"))?,
+        mean_us: mean.ok_or_else(|| missing("Thread Stats Latency"))?,
         p50_us: p50.ok_or_else(|| missing("50% latency (was --latency given?)"))?,
         p99_us: p99.ok_or_else(|| missing("99% latency (was --latency given?)"))?,
         socket_errors,
@@ -190,6 +197,7 @@ mod tests {
             WrkResult {
                 requests: 5668,
                 rps: 2704.62,
+                mean_us: 22210.0,
                 p50_us: 14270.0,
                 p99_us: 118240.0,
                 socket_errors: 0,
@@ -232,8 +240,8 @@ mod tests {
 
     #[test]
     fn missing_latency_distribution_is_an_error() {
-        let text =
-            "  10 requests in 1.00s, 1.00KB read\nRequests/sec:     10.00\nTransfer/sec: 1KB";
+        let text = "    Latency   1.00ms  0.10ms  2.00ms  90.00%\n  Latency Distribution\n\
+                    10 requests in 1.00s, 1.00KB read\nRequests/sec: 10.00\nTransfer/sec: 1KB";
         assert!(parse(text).unwrap_err().contains("50% latency"));
     }
 
