@@ -33,9 +33,12 @@ fn main() -> ExitCode {
         }
         Err(e) => return fail(e.message(), e.exit_code()),
     };
-    waitress_server::logging::init(tracing_level(&config.log_level));
-    match waitress_server::run(*config) {
-        Ok(()) => ExitCode::SUCCESS,
+    let log_guard = waitress_server::logging::init(tracing_level(&config.log_level));
+    let result = waitress_server::run(*config);
+    // Flush every log line before the process ends.
+    drop(log_guard);
+    match result {
+        Ok(stopped) => ExitCode::from(u8::try_from(stopped.exit_code()).unwrap_or(1)),
         Err(e) => fail(&e.message, e.exit_code),
     }
 }

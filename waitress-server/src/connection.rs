@@ -230,9 +230,7 @@ impl Session {
             },
             response: tx,
         };
-        if self.shared.pool.submit(job).is_err() {
-            return None;
-        }
+        self.shared.pool.submit(job);
         let mut queue: VecDeque<Bytes> = VecDeque::new();
         loop {
             let next = if self.lookahead_allows_reading() {

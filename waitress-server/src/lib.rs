@@ -15,4 +15,4 @@ mod signals;
 mod transport;
 mod worker;
 
-pub use server::{RunError, run};
+pub use server::{RunError, Stopped, run};

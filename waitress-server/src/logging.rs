@@ -45,14 +45,25 @@ where
     }
 }
 
-/// Installs the global subscriber: waitress format, stderr, `max_level` and up.
-/// Only events of our own crates' targets and the `waitress*` loggers are shown.
-pub fn init(max_level: Level) {
+/// Keeps the log writer thread alive; dropping it flushes every pending line.
+pub type LogGuard = tracing_appender::non_blocking::WorkerGuard;
+
+/// Installs the global subscriber: waitress format, stderr, `max_level` and
+/// up. Lines are written by a background thread so that a busy server (e.g.
+/// `Task queue depth` on every request under load) never waits for stderr in
+/// a connection task or a worker; none are dropped (the writer blocks when
+/// far behind rather than losing lines).
+pub fn init(max_level: Level) -> LogGuard {
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("waitress-log")
+        .finish(std::io::stderr());
     let subscriber = tracing_subscriber::fmt()
         .with_max_level(max_level)
-        .with_writer(std::io::stderr)
+        .with_writer(writer)
         .event_format(WaitressFormat)
         .finish();
     // A second install (tests embedding the server twice) keeps the first one.
     let _ = tracing::subscriber::set_global_default(subscriber);
+    guard
 }

@@ -78,9 +78,30 @@ fn proxy_config(adj: &Adjustments) -> Result<ProxyConfig, RunError> {
     .map_err(RunError::config)
 }
 
+/// How a server that started ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stopped {
+    /// Every connection finished in time: exit status 0.
+    Drained,
+    /// `shutdown_timeout` ran out with requests still running: exit status 0
+    /// (the stop was asked for), the unfinished ones logged.
+    TimedOut,
+    /// A second signal: exit at once, status 1.
+    Forced,
+}
+
+impl Stopped {
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Stopped::Drained | Stopped::TimedOut => 0,
+            Stopped::Forced => 1,
+        }
+    }
+}
+
 /// Runs the server until SIGINT/SIGTERM. Python is started here, after the
 /// signal handlers are registered (DESIGN.md, "Signals").
-pub fn run(config: ServeConfig) -> Result<(), RunError> {
+pub fn run(config: ServeConfig) -> Result<Stopped, RunError> {
     for warning in &config.warnings {
         tracing::warn!(target: LOGGER, "{warning}");
     }
@@ -146,7 +167,7 @@ pub fn run(config: ServeConfig) -> Result<(), RunError> {
 
     let grace = Duration::from_secs(adj.shutdown_timeout);
     let limit = Arc::new(ConnectionLimit::new(adj.connection_limit));
-    let drained = runtime.block_on(async {
+    let stopped = runtime.block_on(async {
         let tracker = TaskTracker::new();
         let mut accept_tasks = Vec::new();
         for bound in bound {
@@ -165,7 +186,11 @@ pub fn run(config: ServeConfig) -> Result<(), RunError> {
         Ok::<_, RunError>(serve_until_stopped(&shared, signals, tracker, accept_tasks, grace).await)
     })?;
     drop(shared);
-    if drained {
+    if stopped == Stopped::Forced {
+        runtime.shutdown_background();
+        return Ok(stopped);
+    }
+    if stopped == Stopped::Drained {
         workers.join();
     }
     interpreter::run_exit_handlers();
@@ -174,18 +199,17 @@ pub fn run(config: ServeConfig) -> Result<(), RunError> {
     }
     // Tasks still running (grace period over) end with the process.
     runtime.shutdown_background();
-    Ok(())
+    Ok(stopped)
 }
 
-/// Waits for the first signal, then drains (D-18). Returns whether every
-/// connection finished within the grace period.
+/// Waits for the first signal, then drains (D-18).
 async fn serve_until_stopped(
     shared: &ServerShared,
     mut signals: crate::signals::Signals,
     tracker: TaskTracker,
     accept_tasks: Vec<tokio::task::JoinHandle<()>>,
     grace: Duration,
-) -> bool {
+) -> Stopped {
     let signal = signals.next().await;
     shared.shutting_down.store(true, Ordering::Release);
     shared.shutdown.cancel();
@@ -202,7 +226,7 @@ async fn serve_until_stopped(
     tokio::select! {
         () = tracker.wait() => {
             tracing::info!(target: LOGGER, "All connections closed; shutting down");
-            true
+            Stopped::Drained
         }
         () = tokio::time::sleep(grace) => {
             tracing::warn!(
@@ -211,7 +235,7 @@ async fn serve_until_stopped(
                 grace.as_secs(),
                 tracker.len()
             );
-            false
+            Stopped::TimedOut
         }
         second = signals.next() => {
             tracing::warn!(
@@ -219,7 +243,7 @@ async fn serve_until_stopped(
                 "Received {second} again: exiting at once with {} connection(s) open",
                 tracker.len()
             );
-            std::process::exit(1);
+            Stopped::Forced
         }
     }
 }

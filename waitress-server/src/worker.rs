@@ -3,12 +3,16 @@
 //! Each worker attaches to Python once for its whole life (one thread state
 //! per worker, DESIGN.md) and releases the GIL only while waiting for work.
 //! Workers never touch sockets.
+//!
+//! The queue is a mutex-protected deque with a condition variable: no
+//! spinning or yielding while idle, and the queue length and the number of
+//! idle workers are read under the same lock for waitress's queue-depth
+//! warning.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::collections::VecDeque;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 
-use crossbeam_channel::{Receiver, Sender};
 use pyo3::prelude::*;
 
 use crate::logging::{LOGGER, QUEUE_LOGGER};
@@ -22,18 +26,51 @@ pub struct Job {
     pub response: ResponseSender,
 }
 
-#[derive(Debug, Default)]
-struct Counters {
-    queued: AtomicUsize,
-    idle: AtomicUsize,
+#[derive(Default)]
+struct State {
+    jobs: VecDeque<Job>,
+    /// Workers blocked waiting for a job.
+    idle: usize,
+    /// Set when the last `Dispatcher` is gone: workers exit once drained.
+    closed: bool,
+}
+
+#[derive(Default)]
+struct Queue {
+    state: Mutex<State>,
+    work: Condvar,
+}
+
+impl Queue {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 /// The submitting side, shared by every connection task. When the last
-/// clone is dropped the workers finish and exit.
-#[derive(Clone)]
+/// clone is dropped the workers finish the queued work and exit.
 pub struct Dispatcher {
-    tx: Sender<Job>,
-    counters: Arc<Counters>,
+    queue: Arc<Queue>,
+    _closer: Arc<Closer>,
+}
+
+impl Clone for Dispatcher {
+    fn clone(&self) -> Self {
+        Self {
+            queue: Arc::clone(&self.queue),
+            _closer: Arc::clone(&self._closer),
+        }
+    }
+}
+
+/// Closes the queue when the last dispatcher clone drops.
+struct Closer(Arc<Queue>);
+
+impl Drop for Closer {
+    fn drop(&mut self) {
+        self.0.lock().closed = true;
+        self.0.work.notify_all();
+    }
 }
 
 /// The worker threads themselves, owned by the server for joining.
@@ -44,19 +81,24 @@ pub struct WorkerPool {
 impl WorkerPool {
     /// Starts `threads` workers named `waitress-0..N-1`.
     pub fn start(threads: usize, ctx: Arc<AppContext>) -> std::io::Result<(Dispatcher, Self)> {
-        let (tx, rx) = crossbeam_channel::unbounded::<Job>();
-        let counters = Arc::new(Counters::default());
+        let queue = Arc::new(Queue::default());
         let mut handles = Vec::with_capacity(threads);
         for i in 0..threads {
-            let rx = rx.clone();
+            let queue = Arc::clone(&queue);
             let ctx = Arc::clone(&ctx);
-            let counters = Arc::clone(&counters);
             let handle = std::thread::Builder::new()
                 .name(format!("waitress-{i}"))
-                .spawn(move || worker_loop(&rx, &ctx, &counters))?;
+                .spawn(move || worker_loop(&queue, &ctx))?;
             handles.push(handle);
         }
-        Ok((Dispatcher { tx, counters }, Self { handles }))
+        let closer = Arc::new(Closer(Arc::clone(&queue)));
+        Ok((
+            Dispatcher {
+                queue,
+                _closer: closer,
+            },
+            Self { handles },
+        ))
     }
 
     /// Waits for the workers; they exit once every `Dispatcher` is dropped.
@@ -72,27 +114,61 @@ impl WorkerPool {
 impl Dispatcher {
     /// Queues a request; logs waitress's queue-depth warning when more work
     /// is waiting than there are idle workers.
-    pub fn submit(&self, job: Job) -> Result<(), Job> {
-        let queued = self.counters.queued.fetch_add(1, Ordering::AcqRel) + 1;
-        let idle = self.counters.idle.load(Ordering::Acquire);
-        if queued > idle {
-            tracing::warn!(target: QUEUE_LOGGER, "Task queue depth is {}", queued - idle);
+    pub fn submit(&self, job: Job) {
+        let (depth, wake) = {
+            let mut state = self.queue.lock();
+            state.jobs.push_back(job);
+            let queued = state.jobs.len();
+            (
+                (queued > state.idle).then(|| queued - state.idle),
+                state.idle > 0,
+            )
+        };
+        // A notify is a system call even with nobody waiting: only wake a
+        // worker that sleeps; busy ones take the job when they finish.
+        if wake {
+            self.queue.work.notify_one();
         }
-        self.tx.send(job).map_err(|e| {
-            self.counters.queued.fetch_sub(1, Ordering::AcqRel);
-            e.into_inner()
-        })
+        if let Some(depth) = depth {
+            tracing::warn!(target: QUEUE_LOGGER, "Task queue depth is {depth}");
+        }
     }
 }
 
-fn worker_loop(rx: &Receiver<Job>, ctx: &AppContext, counters: &Counters) {
-    Python::attach(|py| {
+/// The next job, or None when the queue is closed and drained. Called with
+/// the GIL held; releases it only if it has to wait.
+fn next_job(py: Python<'_>, queue: &Queue) -> Option<Job> {
+    {
+        // Queued work is taken without giving up the GIL: handing it to
+        // another worker between requests costs a context switch each time.
+        let mut state = queue.lock();
+        if let Some(job) = state.jobs.pop_front() {
+            return Some(job);
+        }
+        if state.closed {
+            return None;
+        }
+    }
+    py.detach(|| {
+        let mut state = queue.lock();
+        state.idle += 1;
         loop {
-            counters.idle.fetch_add(1, Ordering::AcqRel);
-            let job = py.detach(|| rx.recv());
-            counters.idle.fetch_sub(1, Ordering::AcqRel);
-            let Ok(job) = job else { break };
-            counters.queued.fetch_sub(1, Ordering::AcqRel);
+            if let Some(job) = state.jobs.pop_front() {
+                state.idle -= 1;
+                return Some(job);
+            }
+            if state.closed {
+                state.idle -= 1;
+                return None;
+            }
+            state = queue.work.wait(state).unwrap_or_else(|e| e.into_inner());
+        }
+    })
+}
+
+fn worker_loop(queue: &Queue, ctx: &AppContext) {
+    Python::attach(|py| {
+        while let Some(job) = next_job(py, queue) {
             serve(py, ctx, job.request, job.response);
         }
     });
