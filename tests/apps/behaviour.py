@@ -119,6 +119,10 @@ def app(environ, start_response):
         start_response("200 OK", [("Content-Type", "application/octet-stream")])
         return environ["wsgi.file_wrapper"](f)
 
+    if path == "/pid":
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [str(os.getpid()).encode()]
+
     if path == "/events":
         with _lock:
             body = "\n".join(_events).encode()

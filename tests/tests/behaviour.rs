@@ -302,15 +302,28 @@ fn d18_graceful_shutdown_answers_requests_in_flight() {
             })
         })
         .collect();
-    let idle = connect(addr);
+    // A keep-alive connection that already had its response is idle.
+    let mut idle_reader = Reader::new(connect(addr));
+    idle_reader.write(b"GET /fast HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(idle_reader.response(false).status, 200);
+    // A connection accepted before the stop whose request comes just after.
+    let late = connect(addr);
     std::thread::sleep(Duration::from_millis(300));
     server.signal(libc::SIGTERM);
+    std::thread::sleep(Duration::from_millis(200));
+    let mut late = Reader::new(late);
+    late.write(&get("/late"));
+    let resp = late.response(false);
+    assert_eq!(
+        resp.body, b"ok /late",
+        "an accepted connection is not dropped"
+    );
+    assert_eq!(resp.header("Connection"), Some("close"));
     for t in in_flight {
         let resp = t.join().unwrap();
         assert_eq!(resp.body, b"slept");
         assert_eq!(resp.header("Connection"), Some("close"), "D-18");
     }
-    let mut idle_reader = Reader::new(idle);
     assert!(
         idle_reader.is_closed(),
         "idle connection closed at shutdown"

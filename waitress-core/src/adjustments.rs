@@ -90,6 +90,12 @@ pub struct Adjustments {
     pub ipv6: bool,
     /// Grace period (seconds) for in-flight requests at shutdown (D-18).
     pub shutdown_timeout: u64,
+    /// Worker processes (0: one per core); not a waitress setting.
+    pub workers: usize,
+    /// Requests after which a worker process is recycled (0: never).
+    pub max_requests: u64,
+    /// Random extra requests (0..=jitter) added per worker to `max_requests`.
+    pub max_requests_jitter: u64,
 }
 
 impl Default for Adjustments {
@@ -130,6 +136,9 @@ impl Default for Adjustments {
             ipv4: true,
             ipv6: true,
             shutdown_timeout: 30,
+            workers: 1,
+            max_requests: 0,
+            max_requests_jitter: 0,
         }
     }
 }
@@ -397,6 +406,9 @@ fn set_int(adj: &mut Adjustments, setting: &Setting, v: i128) -> Result<(), Conf
         "asyncore_loop_timeout" => adj.asyncore_loop_timeout = narrow(setting, v)?,
         "channel_request_lookahead" => adj.channel_request_lookahead = narrow(setting, v)?,
         "shutdown_timeout" => adj.shutdown_timeout = narrow(setting, v)?,
+        "workers" => adj.workers = narrow(setting, v)?,
+        "max_requests" => adj.max_requests = narrow(setting, v)?,
+        "max_requests_jitter" => adj.max_requests_jitter = narrow(setting, v)?,
         other => return Err(unhandled(other)),
     }
     Ok(())

@@ -63,6 +63,9 @@ fn defaults_are_waitress_defaults() {
     assert_eq!(adj.server_name, "waitress.invalid");
     assert!(adj.ipv4 && adj.ipv6);
     assert_eq!(adj.shutdown_timeout, 30);
+    assert_eq!(adj.workers, 1);
+    assert_eq!(adj.max_requests, 0);
+    assert_eq!(adj.max_requests_jitter, 0);
 }
 
 /// One integer setting: a valid value, then an invalid literal and an out
@@ -99,6 +102,9 @@ int_setting!(max_request_body_size, "max_request_body_size", max_request_body_si
 int_setting!(asyncore_loop_timeout, "asyncore_loop_timeout", asyncore_loop_timeout, "5" => 5, "-1", "-1 is out of range (must be between 0 and 1000000000)");
 int_setting!(channel_request_lookahead, "channel_request_lookahead", channel_request_lookahead, "5" => 5, "-1", "-1 is out of range (must be between 0 and 2147483647)");
 int_setting!(shutdown_timeout, "shutdown_timeout", shutdown_timeout, "0" => 0, "1000000001", "1000000001 is out of range (must be between 0 and 1000000000)");
+int_setting!(workers, "workers", workers, "0" => 0, "1025", "1025 is out of range (must be between 0 and 1024)");
+int_setting!(max_requests, "max_requests", max_requests, "1000" => 1000, "-1", "-1 is out of range (must be between 0 and 2147483647)");
+int_setting!(max_requests_jitter, "max_requests_jitter", max_requests_jitter, "50" => 50, "-5", "-5 is out of range (must be between 0 and 2147483647)");
 
 /// One boolean setting: asbool words both ways (never an error).
 macro_rules! bool_setting {

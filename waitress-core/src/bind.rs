@@ -11,7 +11,8 @@ use socket2::{Domain, Protocol, SockAddr, SockRef, Socket, Type};
 use crate::adjustments::Adjustments;
 use crate::error::ConfigError;
 
-/// A listening socket, in blocking mode (the server makes it non-blocking).
+/// A listening socket. Sockets bound here are in blocking mode; adopted ones
+/// keep the mode they were inherited with. The server makes them non-blocking.
 #[derive(Debug)]
 pub enum BoundListener {
     Tcp(TcpListener),
@@ -129,13 +130,17 @@ pub fn cleanup_unix_sockets(adj: &Adjustments) -> io::Result<()> {
 }
 
 /// Adopts an inherited listening socket: a close-on-exec duplicate of `fd`
-/// (so adopting twice never double-closes), blocking, listening.
+/// (so adopting twice never double-closes), listening.
+///
+/// Its blocking mode is left alone: O_NONBLOCK belongs to the open file
+/// description, which an inherited socket shares with other processes
+/// (worker processes serving one listener): making it blocking here would
+/// make their accept() calls block.
 fn adopt(fd: i32, backlog: i32) -> Result<BoundListener, ConfigError> {
     let what = format!("inherited socket {fd}");
     let owned = duplicate(fd).map_err(|e| bind_error(&what, &e))?;
     let socket = Socket::from(owned);
     let setup = || -> io::Result<SockAddr> {
-        socket.set_nonblocking(false)?;
         socket.listen(backlog)?;
         socket.local_addr()
     };

@@ -19,6 +19,8 @@ pub const MAX_BACKLOG: i128 = i32::MAX as i128;
 pub const MAX_COUNT: i128 = i32::MAX as i128;
 /// Highest permission bits `unix_socket_perms` may carry.
 pub const MAX_PERMS: i128 = 0o7777;
+/// Most worker processes (`workers`) a server may be configured with.
+pub const MAX_WORKERS: i128 = 1024;
 
 /// An inclusive range an integer setting must fall in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -495,6 +497,36 @@ pub(crate) static SETTINGS: &[Setting] = &[
         "INT",
         "30",
         "Seconds in-flight requests get to finish on SIGINT/SIGTERM."
+    ),
+    setting!(
+        "workers",
+        Kind::Int(IntRange {
+            min: 0,
+            max: MAX_WORKERS
+        }),
+        Adjustment,
+        Tuning,
+        "INT",
+        "1",
+        "Worker processes, each with its own interpreter; 0 means one per core."
+    ),
+    setting!(
+        "max_requests",
+        Kind::Int(COUNT),
+        Adjustment,
+        Tuning,
+        "INT",
+        "0",
+        "Recycle a worker process after this many requests (0: never)."
+    ),
+    setting!(
+        "max_requests_jitter",
+        Kind::Int(COUNT),
+        Adjustment,
+        Tuning,
+        "INT",
+        "0",
+        "Add up to this many requests at random to each worker's max_requests."
     ),
 ];
 

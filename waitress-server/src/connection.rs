@@ -24,6 +24,10 @@ use crate::server::ServerShared;
 use crate::transport::Transport;
 use crate::worker::Job;
 
+/// At shutdown, how long a just-accepted connection may take to send its
+/// first request.
+const FIRST_REQUEST_GRACE: Duration = Duration::from_secs(2);
+
 /// Why reading stopped.
 enum ReadStop {
     /// EOF, timeout, shutdown or socket error: close silently (T-01, C-06).
@@ -36,6 +40,7 @@ where
     S: Transport,
 {
     let mut session = Session {
+        served: 0,
         buf: BytesMut::with_capacity(shared.recv_bytes),
         parser: RequestParser::new(shared.limits),
         conn,
@@ -47,6 +52,8 @@ where
 }
 
 struct Session {
+    /// Requests answered on this connection so far.
+    served: u64,
     buf: BytesMut,
     parser: RequestParser,
     conn: ConnInfo,
@@ -92,6 +99,7 @@ impl Session {
                 Some(keep_alive) => keep_alive,
                 None => return,
             };
+            self.served += 1;
             if !keep_alive || self.shared.is_shutting_down() {
                 return;
             }
@@ -123,19 +131,32 @@ impl Session {
     }
 
     /// Waits for more bytes; an idle connection is closed after
-    /// `channel_timeout` (T-01), and at once when the server shuts down
-    /// between requests (D-18).
+    /// `channel_timeout` (T-01). At shutdown (D-18) a keep-alive connection
+    /// waiting for its next request is closed at once; one that was accepted
+    /// but has not sent its first request yet gets `FIRST_REQUEST_GRACE` to
+    /// send it, so a stop (or a worker recycling) drops no request that was
+    /// already on its way.
     async fn read_more<S: AsyncRead + Unpin>(&mut self, stream: &mut S) -> Result<(), ReadStop> {
         if self.buf.capacity() - self.buf.len() < self.shared.recv_bytes {
             self.buf.reserve(self.shared.recv_bytes);
         }
-        let idle_between_requests = self.parser.is_idle() && self.buf.is_empty();
+        let between_requests = self.parser.is_idle() && self.buf.is_empty();
+        let fresh = self.served == 0;
         let timeout = Duration::from_secs(self.shared.channel_timeout);
         let read = tokio::time::timeout(timeout, stream.read_buf(&mut self.buf));
-        let result = if idle_between_requests {
+        let result = if between_requests {
+            tokio::pin!(read);
             tokio::select! {
-                r = read => r,
-                () = self.shared.shutdown.cancelled() => return Err(ReadStop::Close),
+                r = &mut read => r,
+                () = self.shared.shutdown.cancelled() => {
+                    if !fresh {
+                        return Err(ReadStop::Close);
+                    }
+                    match tokio::time::timeout(FIRST_REQUEST_GRACE, &mut read).await {
+                        Ok(r) => r,
+                        Err(_) => return Err(ReadStop::Close),
+                    }
+                }
             }
         } else {
             read.await
@@ -231,6 +252,7 @@ impl Session {
             response: tx,
         };
         self.shared.pool.submit(job);
+        self.shared.count_request();
         let mut queue: VecDeque<Bytes> = VecDeque::new();
         loop {
             let next = if self.lookahead_allows_reading() {

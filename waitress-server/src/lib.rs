@@ -7,11 +7,14 @@ mod connection;
 mod date;
 mod listener;
 pub mod logging;
+mod process_role;
 mod python;
 mod request;
 mod response;
 mod server;
 mod signals;
+#[cfg(unix)]
+mod supervisor;
 mod transport;
 mod worker;
 

@@ -1,10 +1,11 @@
 //! Starting, running and stopping the server.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use pyo3::prelude::*;
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use waitress_core::{Adjustments, ServeConfig};
@@ -13,6 +14,7 @@ use waitress_proxy::ProxyConfig;
 
 use crate::listener::{ConnectionLimit, Listener, accept_loop};
 use crate::logging::LOGGER;
+use crate::process_role::{self, Role, WorkerRole};
 use crate::python::environ::EnvironTemplate;
 use crate::python::wsgi::AppContext;
 use crate::python::{app, interpreter};
@@ -27,17 +29,26 @@ pub struct RunError {
 }
 
 impl RunError {
-    fn config(message: impl Into<String>) -> Self {
+    pub(crate) fn config(message: impl Into<String>) -> Self {
         Self {
             message: message.into(),
             exit_code: 2,
         }
     }
 
-    fn startup(message: impl Into<String>) -> Self {
+    pub(crate) fn startup(message: impl Into<String>) -> Self {
         Self {
             message: message.into(),
             exit_code: 1,
+        }
+    }
+}
+
+impl RunError {
+    pub(crate) fn from_config(e: waitress_core::ConfigError) -> Self {
+        Self {
+            message: e.message().to_string(),
+            exit_code: e.exit_code(),
         }
     }
 }
@@ -59,11 +70,26 @@ pub struct ServerShared {
     pub shutdown: CancellationToken,
     /// The same fact for worker threads (responses get `Connection: close`).
     pub shutting_down: Arc<AtomicBool>,
+    /// `max_requests` (+ jitter) of this worker process, if any.
+    pub request_budget: Option<u64>,
+    pub requests_dispatched: AtomicU64,
+    /// Notified once when the budget is used up: the process recycles.
+    pub recycle: Notify,
 }
 
 impl ServerShared {
     pub fn is_shutting_down(&self) -> bool {
         self.shutting_down.load(Ordering::Acquire)
+    }
+
+    /// Counts a dispatched request against `max_requests`.
+    pub fn count_request(&self) {
+        if let Some(budget) = self.request_budget {
+            let n = self.requests_dispatched.fetch_add(1, Ordering::AcqRel) + 1;
+            if n == budget {
+                self.recycle.notify_one();
+            }
+        }
     }
 }
 
@@ -99,12 +125,31 @@ impl Stopped {
     }
 }
 
-/// Runs the server until SIGINT/SIGTERM. Python is started here, after the
-/// signal handlers are registered (DESIGN.md, "Signals").
+/// Runs the server until SIGINT/SIGTERM: as the only process, as the
+/// supervisor of worker processes, or as one of them (`process_role`).
 pub fn run(config: ServeConfig) -> Result<Stopped, RunError> {
-    for warning in &config.warnings {
-        tracing::warn!(target: LOGGER, "{warning}");
+    let adj = &config.adjustments;
+    let role = process_role::detect(adj.workers, adj.max_requests).map_err(RunError::config)?;
+    if !matches!(role, Role::Worker(_)) {
+        for warning in &config.warnings {
+            tracing::warn!(target: LOGGER, "{warning}");
+        }
     }
+    match role {
+        Role::Single => serve(&config, None),
+        Role::Worker(worker) => serve(&config, Some(worker)),
+        #[cfg(unix)]
+        Role::Supervisor { count } => crate::supervisor::run(&config, count),
+        #[cfg(not(unix))]
+        Role::Supervisor { .. } => Err(RunError::config(
+            "workers other than 1 and max_requests need a Unix platform",
+        )),
+    }
+}
+
+/// One server process. Python is started here, after the signal handlers
+/// are registered (DESIGN.md, "Signals").
+fn serve(config: &ServeConfig, mut worker: Option<WorkerRole>) -> Result<Stopped, RunError> {
     let adj = &config.adjustments;
     let proxy = proxy_config(adj)?;
     let io_threads = std::thread::available_parallelism()
@@ -116,7 +161,7 @@ pub fn run(config: ServeConfig) -> Result<Stopped, RunError> {
         .enable_all()
         .build()
         .map_err(|e| RunError::startup(format!("cannot start the I/O runtime: {e}")))?;
-    let signals = runtime
+    let mut signals = runtime
         .block_on(async { crate::signals::Signals::register() })
         .map_err(|e| RunError::startup(format!("cannot install signal handlers: {e}")))?;
 
@@ -124,11 +169,22 @@ pub fn run(config: ServeConfig) -> Result<Stopped, RunError> {
     interpreter::initialize(venv.as_deref()).map_err(|e| RunError::config(e.to_string()))?;
     let application = app::load_application(&config.app, config.call).map_err(RunError::startup)?;
 
-    let bound = waitress_core::bind_listeners(adj).map_err(|e| RunError {
-        message: e.message().to_string(),
-        exit_code: e.exit_code(),
-    })?;
+    let bound = match &worker {
+        // A worker process adopts the supervisor's listeners.
+        Some(w) => {
+            let mut inherited = adj.clone();
+            inherited.listen.clear();
+            inherited.unix_socket = None;
+            inherited.sockets = w.listen_fds.clone();
+            waitress_core::bind_listeners(&inherited)
+        }
+        None => waitress_core::bind_listeners(adj),
+    }
+    .map_err(RunError::from_config)?;
     let urls = waitress_core::serving_urls(&bound);
+    let request_budget = worker
+        .as_ref()
+        .and_then(|_| process_role::request_budget(adj.max_requests, adj.max_requests_jitter));
 
     let ident: Option<Arc<str>> = adj.ident.as_deref().map(Arc::from);
     let template = Python::attach(|py| EnvironTemplate::new(py, ident.as_deref()))
@@ -163,27 +219,49 @@ pub fn run(config: ServeConfig) -> Result<Stopped, RunError> {
         pool: dispatcher,
         shutdown: CancellationToken::new(),
         shutting_down: Arc::new(AtomicBool::new(false)),
+        request_budget,
+        requests_dispatched: AtomicU64::new(0),
+        recycle: Notify::new(),
     });
 
     let grace = Duration::from_secs(adj.shutdown_timeout);
     let limit = Arc::new(ConnectionLimit::new(adj.connection_limit));
     let stopped = runtime.block_on(async {
         let tracker = TaskTracker::new();
-        let mut accept_tasks = Vec::new();
-        for bound in bound {
-            let listener = Listener::from_bound(bound)
-                .map_err(|e| RunError::startup(format!("cannot listen: {e}")))?;
-            accept_tasks.push(tokio::spawn(accept_loop(
-                listener,
-                Arc::clone(&shared),
-                Arc::clone(&limit),
-                tracker.clone(),
-            )));
+        let listeners = bound
+            .into_iter()
+            .map(Listener::from_bound)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| RunError::startup(format!("cannot listen: {e}")))?;
+        // Ready before the first accept, so the supervisor never sees a
+        // worker serve (or die) before it said it was ready.
+        match worker.as_mut() {
+            Some(w) => w.report(process_role::STATUS_READY),
+            None => {
+                for url in &urls {
+                    tracing::info!(target: LOGGER, "Serving on {url}");
+                }
+            }
         }
-        for url in &urls {
-            tracing::info!(target: LOGGER, "Serving on {url}");
+        let accept_tasks: Vec<_> = listeners
+            .into_iter()
+            .map(|listener| {
+                tokio::spawn(accept_loop(
+                    listener,
+                    Arc::clone(&shared),
+                    Arc::clone(&limit),
+                    tracker.clone(),
+                ))
+            })
+            .collect();
+        let index = worker.as_ref().map_or(0, |w| w.index);
+        let stop = wait_for_stop(&shared, &mut signals, index).await;
+        if let StopReason::Recycle(_) = stop
+            && let Some(w) = worker.as_mut()
+        {
+            w.report(process_role::STATUS_RECYCLING);
         }
-        Ok::<_, RunError>(serve_until_stopped(&shared, signals, tracker, accept_tasks, grace).await)
+        Ok::<_, RunError>(drain(&shared, signals, stop, tracker, accept_tasks, grace).await)
     })?;
     drop(shared);
     if stopped == Stopped::Forced {
@@ -194,7 +272,9 @@ pub fn run(config: ServeConfig) -> Result<Stopped, RunError> {
         workers.join();
     }
     interpreter::run_exit_handlers();
-    if let Err(e) = waitress_core::cleanup_unix_sockets(adj) {
+    if worker.is_none()
+        && let Err(e) = waitress_core::cleanup_unix_sockets(adj)
+    {
         tracing::warn!(target: LOGGER, "cannot remove the unix socket file: {e}");
     }
     // Tasks still running (grace period over) end with the process.
@@ -202,15 +282,33 @@ pub fn run(config: ServeConfig) -> Result<Stopped, RunError> {
     Ok(stopped)
 }
 
-/// Waits for the first signal, then drains (D-18).
-async fn serve_until_stopped(
+/// Why the server stops.
+enum StopReason {
+    Signal(crate::signals::Signal),
+    /// `max_requests` reached in worker process number `.0`.
+    Recycle(usize),
+}
+
+async fn wait_for_stop(
+    shared: &ServerShared,
+    signals: &mut crate::signals::Signals,
+    index: usize,
+) -> StopReason {
+    tokio::select! {
+        signal = signals.next() => StopReason::Signal(signal),
+        () = shared.recycle.notified() => StopReason::Recycle(index),
+    }
+}
+
+/// Stops accepting and lets the connections finish (D-18).
+async fn drain(
     shared: &ServerShared,
     mut signals: crate::signals::Signals,
+    stop: StopReason,
     tracker: TaskTracker,
     accept_tasks: Vec<tokio::task::JoinHandle<()>>,
     grace: Duration,
 ) -> Stopped {
-    let signal = signals.next().await;
     shared.shutting_down.store(true, Ordering::Release);
     shared.shutdown.cancel();
     for task in accept_tasks {
@@ -218,9 +316,17 @@ async fn serve_until_stopped(
     }
     tracker.close();
     let in_flight = tracker.len();
+    let why = match stop {
+        StopReason::Signal(signal) => format!("Received {signal}"),
+        StopReason::Recycle(index) => format!(
+            "Worker process {index} (pid {}) reached max_requests ({})",
+            std::process::id(),
+            shared.request_budget.unwrap_or(0)
+        ),
+    };
     tracing::info!(
         target: LOGGER,
-        "Received {signal}: no longer accepting connections; waiting up to {}s for {in_flight} open connection(s)",
+        "{why}: no longer accepting connections; waiting up to {}s for {in_flight} open connection(s)",
         grace.as_secs()
     );
     tokio::select! {
