@@ -122,6 +122,41 @@ pub(crate) fn latin1_to_string(bytes: &[u8]) -> String {
     }
 }
 
+/// Latin-1 decoding of many sub-slices of one buffer (a request head). When
+/// the whole buffer is ASCII, the common case, it is validated once and every
+/// sub-slice is copied as text without being checked again.
+pub(crate) struct Latin1Source<'a> {
+    bytes: &'a [u8],
+    ascii: Option<&'a str>,
+}
+
+impl<'a> Latin1Source<'a> {
+    pub(crate) fn new(bytes: &'a [u8]) -> Self {
+        let ascii = if bytes.is_ascii() {
+            std::str::from_utf8(bytes).ok()
+        } else {
+            None
+        };
+        Latin1Source { bytes, ascii }
+    }
+
+    /// `part` should be a sub-slice of the buffer; anything else still decodes
+    /// correctly, only without the shortcut.
+    pub(crate) fn string(&self, part: &[u8]) -> String {
+        if let Some(text) = self.ascii {
+            let offset = (part.as_ptr() as usize).wrapping_sub(self.bytes.as_ptr() as usize);
+            let same = offset
+                .checked_add(part.len())
+                .and_then(|end| text.get(offset..end))
+                .filter(|s| s.as_ptr() == part.as_ptr());
+            if let Some(s) = same {
+                return s.to_owned();
+            }
+        }
+        latin1_to_string(part)
+    }
+}
+
 /// Encodes a string as latin-1 into `out`; `false` (and nothing written for the
 /// offending char onwards) if a char is above U+00FF.
 pub(crate) fn push_latin1(out: &mut Vec<u8>, s: &str) -> bool {
@@ -175,6 +210,16 @@ mod tests {
         assert!(!push_latin1(&mut Vec::new(), "\u{100}"));
         assert!(!is_latin1("caf\u{e9} \u{20ac}"));
         assert!(is_latin1("caf\u{e9}"));
+    }
+
+    #[test]
+    fn latin1_source_shortcut_and_fallback() {
+        let buf = b"Host: example\r\n";
+        let src = Latin1Source::new(buf);
+        assert_eq!(src.string(&buf[6..13]), "example");
+        assert_eq!(src.string(b"other \xe9"), "other \u{e9}");
+        let latin = b"X: caf\xe9";
+        assert_eq!(Latin1Source::new(latin).string(&latin[3..]), "caf\u{e9}");
     }
 
     #[test]

@@ -8,9 +8,7 @@
 //! (5) Host/Transfer-Encoding/Expect/Connection, (6) the target, (7)
 //! Content-Length, then the body size limit (B-03).
 
-use crate::chars::{
-    is_field_value, is_ows, is_tchar, latin1_to_string, rstrip_line_space, trim_ows,
-};
+use crate::chars::{Latin1Source, is_field_value, is_ows, is_tchar, rstrip_line_space, trim_ows};
 use crate::error::{ErrorKind, ProtoError};
 use crate::host::is_valid_host;
 use crate::limits::Limits;
@@ -47,7 +45,8 @@ pub(crate) fn parse_head(head: &[u8], limits: &Limits) -> Result<RequestHead, Pr
         return Err(fail(ErrorKind::BareCrLfInRequestLine));
     }
     // (3)
-    let (mut headers, known) = parse_fields(block).map_err(fail)?;
+    let text = Latin1Source::new(head);
+    let (mut headers, known) = parse_fields(block, &text).map_err(fail)?;
     // (4)
     let request_line = request_line.map_err(fail)?;
     let version = request_line.version;
@@ -107,9 +106,9 @@ pub(crate) fn parse_head(head: &[u8], limits: &Limits) -> Result<RequestHead, Pr
     };
 
     Ok(RequestHead {
-        method: latin1_to_string(request_line.method),
+        method: text.string(request_line.method),
         version,
-        request_uri: latin1_to_string(request_line.target),
+        request_uri: text.string(request_line.target),
         path,
         query,
         headers,
@@ -121,8 +120,12 @@ pub(crate) fn parse_head(head: &[u8], limits: &Limits) -> Result<RequestHead, Pr
 }
 
 /// Section 3 on the header block (everything after the request line's CRLF).
-fn parse_fields(block: &[u8]) -> Result<(Vec<(String, String)>, Known), ErrorKind> {
-    let mut headers = Vec::with_capacity(16);
+fn parse_fields(
+    block: &[u8],
+    text: &Latin1Source<'_>,
+) -> Result<(Vec<(String, String)>, Known), ErrorKind> {
+    // One slot per line, so the vector never grows.
+    let mut headers = Vec::with_capacity(memchr::memchr_iter(b'\n', block).count());
     let mut known = Known::default();
     // First syntax/duplicate error; reported only if no line of the block has
     // a bare CR/LF (F-01 is checked over all lines first in waitress).
@@ -138,13 +141,13 @@ fn parse_fields(block: &[u8]) -> Result<(Vec<(String, String)>, Known), ErrorKin
         }
         if bare {
             // F-01
-            return Err(ErrorKind::BareCrLfInHeaderLine(latin1_to_string(line)));
+            return Err(ErrorKind::BareCrLfInHeaderLine(text.string(line)));
         }
         let was_first = std::mem::replace(&mut first, false);
         if is_ows(line[0]) {
             if was_first {
                 // F-02: a continuation with nothing to continue.
-                return Err(ErrorKind::MalformedHeaderLine(latin1_to_string(line)));
+                return Err(ErrorKind::MalformedHeaderLine(text.string(line)));
             }
             // D-01: obs-fold is rejected.
             syntax_error.get_or_insert(ErrorKind::InvalidHeader);
@@ -171,7 +174,7 @@ fn parse_fields(block: &[u8]) -> Result<(Vec<(String, String)>, Known), ErrorKin
         if let Some(slot) = slot {
             // F-09: singleton fields.
             if slot.is_some() {
-                syntax_error = Some(ErrorKind::DuplicateHeader(latin1_to_string(name)));
+                syntax_error = Some(ErrorKind::DuplicateHeader(text.string(name)));
                 continue;
             }
             *slot = Some(index);
@@ -182,7 +185,7 @@ fn parse_fields(block: &[u8]) -> Result<(Vec<(String, String)>, Known), ErrorKin
         } else if name.eq_ignore_ascii_case(b"expect") {
             known.expect.push(index);
         }
-        headers.push((latin1_to_string(name), latin1_to_string(value)));
+        headers.push((text.string(name), text.string(value)));
     }
     match syntax_error {
         Some(e) => Err(e),
