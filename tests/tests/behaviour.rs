@@ -290,7 +290,7 @@ fn task_queue_depth_warning_with_one_thread() {
 #[test]
 fn d18_graceful_shutdown_answers_requests_in_flight() {
     let mut server = ServerBuilder::new("behaviour:app")
-        .arg("--threads=2")
+        .arg("--threads=4")
         .start();
     let addr = server.addr();
     let in_flight: Vec<_> = (0..2)
@@ -367,4 +367,45 @@ fn c06_without_lookahead_request_then_half_close_still_gets_its_response() {
     let text = String::from_utf8_lossy(&out);
     assert!(text.starts_with("HTTP/1.1 200 OK"), "{text}");
     assert!(text.ends_with("slept"), "{text}");
+}
+
+/// Deleted temporary files the process holds open.
+fn spilled_files(pid: u32) -> usize {
+    let tmp = std::env::temp_dir().canonicalize().unwrap();
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|dir| {
+            dir.flatten()
+                .filter_map(|e| std::fs::read_link(e.path()).ok())
+                .filter(|t| t.starts_with(&tmp) && t.to_string_lossy().ends_with("(deleted)"))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+#[test]
+fn r13_output_past_outbuf_overflow_spills_to_a_temp_file() {
+    let server = ServerBuilder::new("behaviour:app")
+        .arg("--outbuf-overflow=65536")
+        .arg("--outbuf-high-watermark=4194304")
+        .start();
+    assert_eq!(spilled_files(server.pid()), 0);
+    let mut slow = connect(server.addr());
+    slow.write_all(&get("/stream?name=spill&count=4096&size=2048"))
+        .unwrap();
+    // The client reads nothing: output beyond 64 KiB goes to a temp file.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while spilled_files(server.pid()) == 0 {
+        assert!(Instant::now() < deadline, "no spill file appeared");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut reader = Reader::new(slow);
+    let resp = reader.response(false);
+    assert_eq!(resp.body.len(), 4096 * 2048);
+    for (i, chunk) in resp.body.chunks(2048).enumerate() {
+        assert_eq!(
+            &chunk[..8],
+            format!("{i:08}").as_bytes(),
+            "chunk {i} in order"
+        );
+    }
 }

@@ -19,7 +19,7 @@ use waitress_proto::{CONTINUE_RESPONSE, Event, ProtoError, RequestHead, RequestP
 
 use crate::logging::LOGGER;
 use crate::request::{ConnInfo, Request, stage_environ};
-use crate::response::{self, End};
+use crate::response::{self, End, Output};
 use crate::server::ServerShared;
 use crate::transport::Transport;
 use crate::worker::Job;
@@ -254,8 +254,11 @@ impl Session {
         self.shared.pool.submit(job);
         self.shared.count_request();
         let mut queue: VecDeque<Bytes> = VecDeque::new();
+        let mut carry: Option<Output> = None;
         loop {
-            let next = if self.lookahead_allows_reading() {
+            let next = if let Some(held) = carry.take() {
+                Some(held)
+            } else if self.lookahead_allows_reading() {
                 // C-07: keep reading while the request is served, so a client
                 // that goes away is noticed (`waitress.client_disconnected`).
                 // read_buf is cancel-safe: bytes read are never lost.
@@ -283,18 +286,36 @@ impl Session {
             let mut end = first.end;
             let mut file = first.file;
             queue.extend(first.segments);
-            // Batch what else is already waiting into one write.
-            while end.is_none() && file.is_none() {
-                match rx.try_recv() {
-                    Some(more) => {
+            // Batch what else is already waiting into one write: segments
+            // up to the first file region, then regions that continue it.
+            while end.is_none() {
+                let Some(more) = rx.try_recv() else { break };
+                match &mut file {
+                    None => {
                         end = more.end;
                         file = more.file;
                         queue.extend(more.segments);
                     }
-                    None => break,
+                    Some(region) => match more.file {
+                        Some(next) if more.segments.is_empty() && region.continues_with(&next) => {
+                            region.len += next.len;
+                            end = more.end;
+                        }
+                        next => {
+                            carry = Some(Output {
+                                segments: more.segments,
+                                file: next,
+                                end: more.end,
+                            });
+                            break;
+                        }
+                    },
                 }
             }
-            let bytes: usize = queue.iter().map(Bytes::len).sum();
+            let file_len = file
+                .as_ref()
+                .map_or(0, |f| usize::try_from(f.len).unwrap_or(usize::MAX));
+            let bytes: usize = queue.iter().map(Bytes::len).sum::<usize>() + file_len;
             let mut written = write_queue(stream, &mut queue).await;
             if let (Ok(()), Some(region)) = (&written, &file) {
                 written = stream.send_file(region).await;

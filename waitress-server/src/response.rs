@@ -22,6 +22,20 @@ pub struct Output {
     pub end: Option<End>,
 }
 
+impl Output {
+    /// Bytes this hand-off puts on the wire.
+    pub fn byte_len(&self) -> usize {
+        let file = self
+            .file
+            .as_ref()
+            .map_or(0, |f| usize::try_from(f.len).unwrap_or(usize::MAX));
+        self.segments
+            .iter()
+            .map(Bytes::len)
+            .fold(file, usize::saturating_add)
+    }
+}
+
 /// How a response ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum End {
@@ -99,9 +113,14 @@ impl ResponseSender {
         if self.shared.gone() {
             return Err(Disconnected);
         }
-        let bytes: usize = output.segments.iter().map(Bytes::len).sum();
+        let bytes = output.byte_len();
         *lock(&self.shared) += bytes;
         self.tx.send(output).map_err(|_| Disconnected)
+    }
+
+    /// Output handed over but not yet written to the socket.
+    pub fn pending(&self) -> usize {
+        *lock(&self.shared)
     }
 
     /// True when the worker should wait for the client before producing more.

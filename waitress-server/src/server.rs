@@ -194,6 +194,7 @@ fn serve(config: &ServeConfig, mut worker: Option<WorkerRole>) -> Result<Stopped
         template,
         ident: ident.clone(),
         expose_tracebacks: adj.expose_tracebacks,
+        outbuf_overflow: adj.outbuf_overflow,
     });
     let (dispatcher, workers) = WorkerPool::start(adj.threads.max(1), ctx)
         .map_err(|e| RunError::startup(format!("cannot start worker threads: {e}")))?;

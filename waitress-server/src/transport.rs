@@ -5,18 +5,28 @@
 use std::fs::File;
 use std::future::Future;
 use std::io;
+use std::sync::Arc;
 
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
 /// Bytes per fallback read when sendfile is unavailable.
 const COPY_BLOCK: usize = 64 * 1024;
 
-/// A region of an open file to send as part of a response body.
+/// A region of an open file to send as part of a response body. The file
+/// is shared: consecutive regions of one spill file need no descriptor each.
 #[derive(Debug)]
 pub struct FileRegion {
-    pub file: File,
+    pub file: Arc<File>,
     pub offset: u64,
     pub len: u64,
+}
+
+impl FileRegion {
+    /// True when `next` is the bytes right after this region in the same file.
+    pub fn continues_with(&self, next: &FileRegion) -> bool {
+        Arc::ptr_eq(&self.file, &next.file)
+            && self.offset.checked_add(self.len) == Some(next.offset)
+    }
 }
 
 pub trait Transport: AsyncRead + AsyncWrite + Unpin + Send {
@@ -180,7 +190,7 @@ mod tests {
     async fn sends_exactly_the_region() {
         let data: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
         let region = FileRegion {
-            file: file_with(&data),
+            file: Arc::new(file_with(&data)),
             offset: 1000,
             len: 2_000_000,
         };
@@ -200,7 +210,7 @@ mod tests {
     #[tokio::test]
     async fn a_file_shorter_than_announced_is_an_error() {
         let region = FileRegion {
-            file: file_with(b"short"),
+            file: Arc::new(file_with(b"short")),
             offset: 0,
             len: 10,
         };
@@ -209,11 +219,40 @@ mod tests {
         assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
     }
 
+    #[test]
+    fn regions_continue_only_in_the_same_file_and_right_after() {
+        let f = Arc::new(file_with(b"0123456789"));
+        let g = Arc::new(file_with(b"0123456789"));
+        let a = FileRegion {
+            file: Arc::clone(&f),
+            offset: 2,
+            len: 3,
+        };
+        let b = FileRegion {
+            file: Arc::clone(&f),
+            offset: 5,
+            len: 1,
+        };
+        let gap = FileRegion {
+            file: Arc::clone(&f),
+            offset: 6,
+            len: 1,
+        };
+        let other = FileRegion {
+            file: g,
+            offset: 5,
+            len: 1,
+        };
+        assert!(a.continues_with(&b));
+        assert!(!a.continues_with(&gap));
+        assert!(!a.continues_with(&other));
+    }
+
     #[tokio::test]
     async fn copy_fallback_sends_the_same_bytes() {
         let data = b"0123456789abcdef";
         let region = FileRegion {
-            file: file_with(data),
+            file: Arc::new(file_with(data)),
             offset: 4,
             len: 8,
         };

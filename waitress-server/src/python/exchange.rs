@@ -27,6 +27,8 @@ pub struct RequestFacts {
     pub shutting_down: Arc<AtomicBool>,
     pub ident: Option<Arc<str>>,
     pub date: String,
+    /// pending output past this many bytes spills to a temp file.
+    pub outbuf_overflow: usize,
 }
 
 #[derive(Debug)]
@@ -42,7 +44,18 @@ pub struct Exchange {
     pending: Vec<Bytes>,
     /// A file region sent after `pending` (W-03), set by `push_file`.
     file: Option<FileRegion>,
+    /// where output goes once more than `outbuf_overflow` bytes wait
+    /// for a slow client (created on first use).
+    spill: Option<SpillFile>,
     sender: ResponseSender,
+}
+
+/// An anonymous temporary file holding output a slow client has not taken
+/// yet; the connection task sends from it with sendfile.
+#[derive(Debug)]
+struct SpillFile {
+    file: Arc<std::fs::File>,
+    end: u64,
 }
 
 /// Shared handle.
@@ -50,6 +63,24 @@ pub type SharedExchange = Arc<Mutex<Exchange>>;
 
 pub fn lock(exchange: &SharedExchange) -> MutexGuard<'_, Exchange> {
     exchange.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[cfg(unix)]
+fn write_all_at(file: &std::fs::File, data: &[u8], offset: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::write_all_at(file, data, offset)
+}
+
+#[cfg(windows)]
+fn write_all_at(file: &std::fs::File, mut data: &[u8], mut offset: u64) -> std::io::Result<()> {
+    while !data.is_empty() {
+        let n = std::os::windows::fs::FileExt::seek_write(file, data, offset)?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::WriteZero.into());
+        }
+        data = &data[n..];
+        offset += n as u64;
+    }
+    Ok(())
 }
 
 fn log_warning(warning: &EncodeWarning) {
@@ -67,6 +98,7 @@ impl Exchange {
             keep_alive: false,
             pending: Vec::new(),
             file: None,
+            spill: None,
             sender,
         }
     }
@@ -181,13 +213,87 @@ impl Exchange {
         if self.pending.is_empty() {
             return Ok(None);
         }
-        let segments = std::mem::take(&mut self.pending);
-        self.sender.send(Output {
-            segments,
-            file: None,
-            end: None,
-        })?;
+        self.send_pending(None, None)?;
         Ok(self.sender.over_watermark().then(|| self.sender.waiter()))
+    }
+
+    /// Sends `pending` (then `file`, then `end`). Once the output waiting
+    /// for the client would pass `outbuf_overflow`, the rest of the segments
+    /// are written to the spill file and sent from there instead of being
+    /// kept in memory.
+    fn send_pending(
+        &mut self,
+        file: Option<FileRegion>,
+        end: Option<End>,
+    ) -> Result<(), Disconnected> {
+        let pending = std::mem::take(&mut self.pending);
+        let waiting = self.sender.pending();
+        let mut in_memory = 0usize;
+        let split = pending
+            .iter()
+            .position(|seg| {
+                in_memory += seg.len();
+                waiting.saturating_add(in_memory) > self.facts.outbuf_overflow
+            })
+            .unwrap_or(pending.len());
+        let (keep, rest) = pending.split_at(split);
+        if !rest.is_empty()
+            && let Some(region) = self.spill_out(rest)
+        {
+            self.sender.send(Output {
+                segments: keep.to_vec(),
+                file: Some(region),
+                end: None,
+            })?;
+            return self.sender.send(Output {
+                segments: Vec::new(),
+                file,
+                end,
+            });
+        }
+        self.sender.send(Output {
+            segments: pending,
+            file,
+            end,
+        })
+    }
+
+    /// Appends `data` to the spill file; None (keep it in memory, nothing is
+    /// lost) if the file cannot be written.
+    fn spill_out(&mut self, data: &[Bytes]) -> Option<FileRegion> {
+        let result = (|| -> std::io::Result<FileRegion> {
+            if self.spill.is_none() {
+                self.spill = Some(SpillFile {
+                    file: Arc::new(tempfile::tempfile()?),
+                    end: 0,
+                });
+            }
+            let Some(spill) = self.spill.as_mut() else {
+                return Err(std::io::ErrorKind::NotFound.into());
+            };
+            let offset = spill.end;
+            let mut at = offset;
+            for segment in data {
+                write_all_at(&spill.file, segment, at)?;
+                at += segment.len() as u64;
+            }
+            spill.end = at;
+            Ok(FileRegion {
+                file: Arc::clone(&spill.file),
+                offset,
+                len: at - offset,
+            })
+        })();
+        match result {
+            Ok(region) => Some(region),
+            Err(e) => {
+                tracing::error!(
+                    target: LOGGER,
+                    "cannot spill response output to a temporary file (kept in memory): {e}"
+                );
+                None
+            }
+        }
     }
 
     /// Successful end: head if still owed, the body terminator, and the
@@ -205,12 +311,8 @@ impl Exchange {
                 keep_alive = false;
             }
         }
-        let segments = std::mem::take(&mut self.pending);
-        Ok(self.sender.send(Output {
-            segments,
-            file: self.file.take(),
-            end: Some(End::Complete { keep_alive }),
-        }))
+        let file = self.file.take();
+        Ok(self.send_pending(file, Some(End::Complete { keep_alive })))
     }
 
     /// Failure after the head went out: what was produced is sent,

@@ -51,7 +51,11 @@ impl FileWrapper {
             return Ok(None);
         };
         let offset: u64 = file.call_method0("tell")?.extract()?;
-        Ok(duplicate_regular_file(fd).map(|file| FileRegion { file, offset, len }))
+        Ok(duplicate_regular_file(fd).map(|file| FileRegion {
+            file: std::sync::Arc::new(file),
+            offset,
+            len,
+        }))
     }
 }
 

@@ -28,6 +28,7 @@ pub struct AppContext {
     pub template: EnvironTemplate,
     pub ident: Option<Arc<str>>,
     pub expose_tracebacks: bool,
+    pub outbuf_overflow: usize,
 }
 
 /// Why producing the body stopped early.
@@ -58,6 +59,7 @@ pub fn serve(py: Python<'_>, ctx: &AppContext, request: Request, sender: Respons
         shutting_down,
         ident: ctx.ident.clone(),
         date: crate::date::now(),
+        outbuf_overflow: ctx.outbuf_overflow,
     };
     let exchange: SharedExchange = Arc::new(Mutex::new(Exchange::new(facts, sender)));
 
