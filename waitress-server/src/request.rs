@@ -18,49 +18,82 @@ pub struct ConnInfo {
     pub server_port: String,
 }
 
+/// The CGI variables every request has (section 10), in a fixed order so
+/// the Python side can use pre-interned key objects.
+pub const CGI_KEYS: [&str; 12] = [
+    "REQUEST_METHOD",
+    "SCRIPT_NAME",
+    "PATH_INFO",
+    "QUERY_STRING",
+    "REQUEST_URI",
+    "SERVER_PROTOCOL",
+    "SERVER_NAME",
+    "SERVER_PORT",
+    "REMOTE_ADDR",
+    "REMOTE_HOST",
+    "REMOTE_PORT",
+    "wsgi.url_scheme",
+];
+
 /// The per-request CGI variables, staged in Rust so the proxy rules can be
-/// applied before any Python runs. Keys are few, so a vector beats a map.
+/// applied before any Python runs: the fixed keys in slots, then
+/// `CONTENT_TYPE`, `CONTENT_LENGTH` and the `HTTP_*` keys from the head.
+///
+/// A header can never overwrite a CGI key (section 10): header-derived keys
+/// are `CONTENT_*` or start with `HTTP_`, and none of the fixed keys does.
 #[derive(Debug, Default, Clone)]
 pub struct Staged {
-    vars: Vec<(String, String)>,
+    fixed: [Option<String>; CGI_KEYS.len()],
+    headers: Vec<(String, String)>,
+}
+
+fn slot(key: &str) -> Option<usize> {
+    CGI_KEYS.iter().position(|k| *k == key)
 }
 
 impl Staged {
-    pub fn with_capacity(n: usize) -> Self {
-        Self {
-            vars: Vec::with_capacity(n),
-        }
+    /// The fixed variables present, with their index into `CGI_KEYS`.
+    pub fn fixed(&self) -> impl Iterator<Item = (usize, &str)> {
+        self.fixed
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| v.as_deref().map(|v| (i, v)))
     }
 
-    /// Adds `key` unless present: a header can never overwrite a CGI key.
-    pub fn insert_new(&mut self, key: &str, value: String) {
-        if !self.vars.iter().any(|(k, _)| k == key) {
-            self.vars.push((key.to_string(), value));
-        }
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.vars.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    /// The header-derived variables.
+    pub fn headers(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.headers.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 }
 
 impl waitress_proxy::Environ for Staged {
     fn get(&self, key: &str) -> Option<&str> {
-        self.vars
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+        match slot(key) {
+            Some(i) => self.fixed[i].as_deref(),
+            None => self
+                .headers
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.as_str()),
+        }
     }
 
     fn set(&mut self, key: &str, value: String) {
-        match self.vars.iter_mut().find(|(k, _)| k == key) {
-            Some(slot) => slot.1 = value,
-            None => self.vars.push((key.to_string(), value)),
+        if let Some(i) = slot(key) {
+            self.fixed[i] = Some(value);
+            return;
+        }
+        match self.headers.iter_mut().find(|(k, _)| k == key) {
+            Some(entry) => entry.1 = value,
+            None => self.headers.push((key.to_string(), value)),
         }
     }
 
     fn remove(&mut self, key: &str) {
-        self.vars.retain(|(k, _)| k != key);
+        match slot(key) {
+            Some(i) => self.fixed[i] = None,
+            None => self.headers.retain(|(k, _)| k != key),
+        }
     }
 }
 
@@ -80,24 +113,55 @@ pub fn stage_environ(
     settings: &EnvironSettings,
 ) -> Staged {
     let (script_name, path_info) = head.script_and_path_info(&settings.url_prefix);
-    let cgi = head.cgi_variables(body_len);
-    let mut staged = Staged::with_capacity(12 + cgi.len());
-    staged.insert_new("REQUEST_METHOD", head.method.clone());
-    staged.insert_new("SCRIPT_NAME", script_name);
-    staged.insert_new("PATH_INFO", path_info);
-    staged.insert_new("QUERY_STRING", head.query.clone());
-    staged.insert_new("REQUEST_URI", head.request_uri.clone());
-    staged.insert_new("SERVER_PROTOCOL", head.version.as_str().to_string());
-    staged.insert_new("SERVER_NAME", settings.server_name.clone());
-    staged.insert_new("SERVER_PORT", conn.server_port.clone());
-    staged.insert_new("REMOTE_ADDR", conn.remote_addr.clone());
-    staged.insert_new("REMOTE_HOST", conn.remote_addr.clone());
-    staged.insert_new("REMOTE_PORT", conn.remote_port.clone());
-    staged.insert_new("wsgi.url_scheme", settings.url_scheme.clone());
-    for (key, value) in cgi {
-        staged.insert_new(&key, value);
+    Staged {
+        fixed: [
+            Some(head.method.clone()),
+            Some(script_name),
+            Some(path_info),
+            Some(head.query.clone()),
+            Some(head.request_uri.clone()),
+            Some(head.version.as_str().to_string()),
+            Some(settings.server_name.clone()),
+            Some(conn.server_port.clone()),
+            Some(conn.remote_addr.clone()),
+            Some(conn.remote_addr.clone()),
+            Some(conn.remote_port.clone()),
+            Some(settings.url_scheme.clone()),
+        ],
+        headers: head.cgi_variables(body_len),
     }
-    staged
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use waitress_proxy::Environ;
+
+    #[test]
+    fn fixed_and_header_keys_are_found_set_and_removed() {
+        let mut staged = Staged::default();
+        staged.set("REMOTE_ADDR", "1.2.3.4".into());
+        staged.set("HTTP_X_FORWARDED_FOR", "5.6.7.8".into());
+        assert_eq!(staged.get("REMOTE_ADDR"), Some("1.2.3.4"));
+        assert_eq!(staged.get("HTTP_X_FORWARDED_FOR"), Some("5.6.7.8"));
+        staged.set("HTTP_X_FORWARDED_FOR", "9.9.9.9".into());
+        assert_eq!(staged.headers().count(), 1);
+        staged.remove("HTTP_X_FORWARDED_FOR");
+        staged.remove("REMOTE_ADDR");
+        assert_eq!(staged.get("REMOTE_ADDR"), None);
+        assert_eq!(staged.fixed().count() + staged.headers().count(), 0);
+    }
+
+    #[test]
+    fn no_fixed_key_looks_like_a_header_key() {
+        // The section-10 guarantee the layout relies on.
+        for key in CGI_KEYS {
+            assert!(
+                !key.starts_with("HTTP_") && !key.starts_with("CONTENT_"),
+                "{key}"
+            );
+        }
+    }
 }
 
 /// Everything a worker needs to run the application for one request.

@@ -14,11 +14,13 @@ use waitress_core::BodyReader;
 
 use super::file_wrapper::FileWrapper;
 use super::input::{ClientDisconnected, InputStream};
-use crate::request::Staged;
+use crate::request::{CGI_KEYS, Staged};
 
 /// The constant part of every environ, owned for the server's life.
 pub struct EnvironTemplate {
     dict: Py<PyDict>,
+    /// `CGI_KEYS` as interned Python strings, made once.
+    keys: Vec<Py<PyString>>,
 }
 
 impl EnvironTemplate {
@@ -33,8 +35,13 @@ impl EnvironTemplate {
         dict.set_item("wsgi.input_terminated", PyBool::new(py, true))?;
         dict.set_item("wsgi.file_wrapper", py.get_type::<FileWrapper>())?;
         dict.set_item("SERVER_SOFTWARE", ident)?;
+        let keys = CGI_KEYS
+            .iter()
+            .map(|k| PyString::intern(py, k).unbind())
+            .collect();
         Ok(Self {
             dict: dict.unbind(),
+            keys,
         })
     }
 
@@ -47,15 +54,13 @@ impl EnvironTemplate {
         body: BodyReader,
     ) -> PyResult<Bound<'py, PyDict>> {
         let environ = self.dict.bind(py).copy()?;
-        for (key, value) in staged.iter() {
-            // Only the fixed CGI names are interned: header-derived keys are
-            // chosen by clients and must not grow the intern table.
-            let key = if key.starts_with("HTTP_") {
-                PyString::new(py, key)
-            } else {
-                PyString::intern(py, key)
-            };
-            environ.set_item(key, PyString::new(py, value))?;
+        for (index, value) in staged.fixed() {
+            environ.set_item(self.keys[index].bind(py), PyString::new(py, value))?;
+        }
+        // Header-derived keys are chosen by clients: never interned, so they
+        // cannot grow the intern table.
+        for (key, value) in staged.headers() {
+            environ.set_item(PyString::new(py, key), PyString::new(py, value))?;
         }
         environ.set_item(
             pyo3::intern!(py, "wsgi.input"),
