@@ -180,6 +180,23 @@ impl Encoder {
         }
     }
 
+    /// Accounts for `len` body bytes the caller sends by other means (a file
+    /// region sent zero-copy, W-03). Returns how many of them may go out:
+    /// a Length body takes at most what is still declared, a body
+    /// that must not be sent takes none; None when the framing needs the
+    /// bytes themselves (chunked, close-delimited: use `encode`).
+    pub fn send_raw(&mut self, len: u64) -> Option<u64> {
+        match self {
+            Encoder::Length { remaining, .. } => {
+                let take = len.min(*remaining);
+                *remaining -= take;
+                Some(take)
+            }
+            Encoder::Empty { .. } => Some(0),
+            Encoder::Chunked | Encoder::CloseDelimited => None,
+        }
+    }
+
     /// True when the connection must close to end the body.
     pub fn is_close_delimited(&self) -> bool {
         matches!(self, Encoder::CloseDelimited)
@@ -189,6 +206,36 @@ impl Encoder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn w03_send_raw_counts_against_content_length() {
+        let mut e = Encoder::Length {
+            declared: 10,
+            remaining: 10,
+            warned: false,
+        };
+        assert_eq!(e.send_raw(4), Some(4));
+        assert_eq!(
+            e.send_raw(20),
+            Some(6),
+            "R-06: never past the declared length"
+        );
+        assert_eq!(e.finish().shortfall, None);
+        let mut short = Encoder::Length {
+            declared: 10,
+            remaining: 10,
+            warned: false,
+        };
+        assert_eq!(short.send_raw(3), Some(3));
+        assert!(short.finish().shortfall.is_some());
+        assert_eq!(Encoder::Chunked.send_raw(5), None);
+        assert_eq!(Encoder::CloseDelimited.send_raw(5), None);
+        let mut empty = Encoder::Empty {
+            ignored_status: None,
+            warned: false,
+        };
+        assert_eq!(empty.send_raw(5), Some(0), "D-11: HEAD sends nothing");
+    }
 
     fn wire(c: &EncodedChunk) -> Vec<u8> {
         let mut v = c.prefix.as_ref().map(|p| p.to_vec()).unwrap_or_default();

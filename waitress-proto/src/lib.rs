@@ -35,8 +35,8 @@ pub use limits::{
 pub use parser::{Event, RequestParser};
 pub use request::{BodyKind, RequestHead};
 pub use response::{
-    PreparedResponse, ResponseError, ResponseErrorKind, ResponseSpec, prepare_response,
-    validate_header, validate_status,
+    PreparedResponse, ResponseError, ResponseErrorKind, ResponseSpec, parse_content_length,
+    prepare_response, validate_header, validate_status,
 };
 pub use version::Version;
 

@@ -141,8 +141,8 @@ pub fn validate_header(name: &str, value: &str) -> Result<(), ResponseError> {
     Ok(())
 }
 
-/// an app Content-Length is digits only.
-fn parse_content_length(value: &str) -> Result<u64, ResponseError> {
+/// an app Content-Length is digits only; its value.
+pub fn parse_content_length(value: &str) -> Result<u64, ResponseError> {
     let invalid = || ResponseError::value(format!("invalid Content-Length value {value:?}"));
     if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
         return Err(invalid());

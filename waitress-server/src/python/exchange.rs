@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use bytes::Bytes;
 use waitress_proto::{
     EncodeWarning, Encoder, PreparedResponse, ResponseError, ResponseSpec, Version,
-    prepare_response,
+    parse_content_length, prepare_response,
 };
 
 use crate::logging::LOGGER;
@@ -176,7 +176,7 @@ impl Exchange {
         else {
             return size;
         };
-        let Ok(declared) = slot.1.trim().parse::<u64>() else {
+        let Ok(declared) = parse_content_length(slot.1.trim_matches([' ', '\t'])) else {
             return size; // invalid: prepare_response reports it
         };
         let size = size.min(declared);
@@ -192,19 +192,14 @@ impl Exchange {
     /// close-delimited), so the caller iterates instead. HEAD and no-body
     /// statuses send nothing (D-11, R-03).
     pub fn push_file(&mut self, mut region: FileRegion) -> Result<(), FileRegion> {
-        match self.encoder.as_mut() {
-            Some(Encoder::Length { remaining, .. }) => {
-                // never more than the declared length.
-                region.len = region.len.min(*remaining);
-                *remaining -= region.len;
-                if region.len > 0 {
-                    self.file = Some(region);
-                }
-                Ok(())
-            }
-            Some(Encoder::Empty { .. }) => Ok(()),
-            _ => Err(region),
+        let Some(allowed) = self.encoder.as_mut().and_then(|e| e.send_raw(region.len)) else {
+            return Err(region);
+        };
+        region.len = allowed;
+        if region.len > 0 {
+            self.file = Some(region);
         }
+        Ok(())
     }
 
     /// Hands the framed bytes to the connection task. Returns a waiter when
