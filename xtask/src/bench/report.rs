@@ -17,6 +17,9 @@ pub struct Meta {
     /// (server, version or why it is missing).
     pub versions: Vec<(String, String)>,
     pub load: String,
+    /// 1-minute load average before and after measuring (other work on
+    /// the machine shows here).
+    pub loadavg: (String, String),
     pub rounds: u32,
     pub command: String,
 }
@@ -38,6 +41,11 @@ pub fn render(meta: &Meta, plan: &Plan, results: &Results, targets: &[TargetLine
     );
     let _ = writeln!(out, "- Python: {}", meta.python);
     let _ = writeln!(out, "- load: {}", meta.load);
+    let _ = writeln!(
+        out,
+        "- machine's 1-minute load average: {} before measuring, {} after",
+        meta.loadavg.0, meta.loadavg.1
+    );
     let _ = writeln!(
         out,
         "- {} interleaved round(s) (every server once per workload per round); medians over rounds; \
@@ -360,6 +368,7 @@ mod tests {
             wrk: "wrk 4.1.0".into(),
             versions: vec![("granian".into(), "2.8.7".into())],
             load: "wrk -t1 -c50 -d5s".into(),
+            loadavg: ("0.50".into(), "2.10".into()),
             rounds: 3,
             command: "cargo xtask bench".into(),
         };
@@ -411,6 +420,7 @@ mod tests {
         );
         assert!(text.contains("- PASS hello: >= 1.5x granian (median of per-round ratios): 2.90x"));
         assert!(text.contains("- NOT MEASURED hello: >= 1.0x bjoern"));
+        assert!(text.contains("load average: 0.50 before measuring, 2.10 after"));
     }
 
     #[test]
