@@ -409,3 +409,23 @@ fn r13_output_past_outbuf_overflow_spills_to_a_temp_file() {
         );
     }
 }
+
+#[test]
+fn t02_blocking_requests_run_concurrently_up_to_threads() {
+    // Four requests that each block 0.6 s with the GIL released: with
+    // threads=4 they overlap (about 0.6 s in all), serially they would take
+    // 2.4 s. Waking workers lazily must not serialise them.
+    let server = ServerBuilder::new("behaviour:app")
+        .arg("--threads=4")
+        .start();
+    let addr = server.addr();
+    let started = Instant::now();
+    let clients: Vec<_> = (0..4)
+        .map(|_| std::thread::spawn(move || request(addr, &get("/sleep?s=0.6")).status))
+        .collect();
+    for c in clients {
+        assert_eq!(c.join().unwrap(), 200);
+    }
+    let took = started.elapsed();
+    assert!(took < Duration::from_millis(1800), "serialised: {took:?}");
+}

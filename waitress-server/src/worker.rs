@@ -4,14 +4,23 @@
 //! per worker, DESIGN.md) and releases the GIL only while waiting for work.
 //! Workers never touch sockets.
 //!
-//! The queue is a mutex-protected deque with a condition variable: no
+//! The queue is a mutex-protected deque with condition variables: no
 //! spinning or yielding while idle, and the queue length and the number of
 //! idle workers are read under the same lock for waitress's queue-depth
 //! warning.
+//!
+//! Waking policy: with one GIL, waking a second worker while one is already
+//! running Python only makes them trade the GIL (a context switch per
+//! request). So a new job wakes a sleeping worker only when no worker is
+//! running; otherwise the running worker takes it next. A nudger thread
+//! watches for a queue that stops draining (every running worker blocked,
+//! e.g. in `time.sleep` or I/O with the GIL released) and then wakes a
+//! sleeping worker, so `threads` still bounds concurrency as in waitress.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use pyo3::prelude::*;
 
@@ -26,11 +35,22 @@ pub struct Job {
     pub response: ResponseSender,
 }
 
+/// How long the queue may make no progress before a sleeping worker is
+/// woken to help: short against a 10 ms blocking app, long against the
+/// microseconds a running worker needs per request.
+const NUDGE_AFTER: Duration = Duration::from_micros(200);
+
 #[derive(Default)]
 struct State {
     jobs: VecDeque<Job>,
     /// Workers blocked waiting for a job.
     idle: usize,
+    /// Workers serving a request.
+    active: usize,
+    /// Jobs taken off the queue so far (progress, for the nudger).
+    taken: u64,
+    /// The nudger is watching (not parked indefinitely).
+    watching: bool,
     /// Set when the last `Dispatcher` is gone: workers exit once drained.
     closed: bool,
 }
@@ -39,6 +59,7 @@ struct State {
 struct Queue {
     state: Mutex<State>,
     work: Condvar,
+    nudge: Condvar,
 }
 
 impl Queue {
@@ -70,12 +91,14 @@ impl Drop for Closer {
     fn drop(&mut self) {
         self.0.lock().closed = true;
         self.0.work.notify_all();
+        self.0.nudge.notify_all();
     }
 }
 
 /// The worker threads themselves, owned by the server for joining.
 pub struct WorkerPool {
     handles: Vec<JoinHandle<()>>,
+    nudger: Option<JoinHandle<()>>,
 }
 
 impl WorkerPool {
@@ -91,19 +114,29 @@ impl WorkerPool {
                 .spawn(move || worker_loop(&queue, &ctx))?;
             handles.push(handle);
         }
+        let nudger = if threads > 1 {
+            let queue = Arc::clone(&queue);
+            Some(
+                std::thread::Builder::new()
+                    .name("waitress-nudge".into())
+                    .spawn(move || nudge_loop(&queue))?,
+            )
+        } else {
+            None
+        };
         let closer = Arc::new(Closer(Arc::clone(&queue)));
         Ok((
             Dispatcher {
                 queue,
                 _closer: closer,
             },
-            Self { handles },
+            Self { handles, nudger },
         ))
     }
 
     /// Waits for the workers; they exit once every `Dispatcher` is dropped.
     pub fn join(self) {
-        for handle in self.handles {
+        for handle in self.handles.into_iter().chain(self.nudger) {
             if handle.join().is_err() {
                 tracing::error!(target: LOGGER, "a worker thread panicked");
             }
@@ -136,14 +169,22 @@ impl Dispatcher {
 }
 
 /// The next job, or None when the queue is closed and drained. Called with
-/// the GIL held; releases it only if it has to wait.
-fn next_job(py: Python<'_>, queue: &Queue) -> Option<Job> {
+/// the GIL held; releases it only if it has to wait. `finished` says the
+/// caller just completed a job.
+fn next_job(py: Python<'_>, queue: &Queue, finished: bool) -> Option<Job> {
     {
         // Queued work is taken without giving up the GIL: handing it to
         // another worker between requests costs a context switch each time.
         let mut state = queue.lock();
         if let Some(job) = state.jobs.pop_front() {
+            state.taken += 1;
+            if !finished {
+                state.active += 1;
+            }
             return Some(job);
+        }
+        if finished {
+            state.active -= 1;
         }
         if state.closed {
             return None;
@@ -155,6 +196,8 @@ fn next_job(py: Python<'_>, queue: &Queue) -> Option<Job> {
         loop {
             if let Some(job) = state.jobs.pop_front() {
                 state.idle -= 1;
+                state.active += 1;
+                state.taken += 1;
                 return Some(job);
             }
             if state.closed {
@@ -168,8 +211,39 @@ fn next_job(py: Python<'_>, queue: &Queue) -> Option<Job> {
 
 fn worker_loop(queue: &Queue, ctx: &AppContext) {
     Python::attach(|py| {
-        while let Some(job) = next_job(py, queue) {
+        let mut finished = false;
+        while let Some(job) = next_job(py, queue, finished) {
             serve(py, ctx, job.request, job.response);
+            finished = true;
         }
     });
+}
+
+/// Wakes a sleeping worker when jobs wait and the queue made no progress for
+/// `NUDGE_AFTER` (every running worker is blocked). Ticks only while a
+/// worker runs and another sleeps; parks otherwise.
+fn nudge_loop(queue: &Queue) {
+    let mut state = queue.lock();
+    let mut before = state.taken;
+    loop {
+        if state.closed {
+            return;
+        }
+        if state.active == 0 || state.idle == 0 {
+            state.watching = false;
+            state = queue.nudge.wait(state).unwrap_or_else(|e| e.into_inner());
+            before = state.taken;
+            continue;
+        }
+        state.watching = true;
+        state = queue
+            .nudge
+            .wait_timeout(state, NUDGE_AFTER)
+            .map(|(s, _)| s)
+            .unwrap_or_else(|e| e.into_inner().0);
+        if !state.jobs.is_empty() && state.idle > 0 && state.taken == before {
+            queue.work.notify_one();
+        }
+        before = state.taken;
+    }
 }
