@@ -28,11 +28,9 @@ use crate::worker::Job;
 /// first request.
 const FIRST_REQUEST_GRACE: Duration = Duration::from_secs(2);
 
-/// Why reading stopped.
-enum ReadStop {
-    /// EOF, timeout, shutdown or socket error: close silently (T-01, C-06).
-    Close,
-}
+/// Reading stopped: EOF, timeout, shutdown or a socket error. The
+/// connection closes silently (T-01, C-06).
+struct Closed;
 
 /// Serves one accepted connection until it closes.
 pub async fn serve_connection<S>(mut stream: S, conn: ConnInfo, shared: Arc<ServerShared>)
@@ -65,7 +63,7 @@ struct Session {
 async fn next_event<S: AsyncRead + Unpin>(
     session: &mut Session,
     stream: &mut S,
-) -> Result<Result<Event, ProtoError>, ReadStop> {
+) -> Result<Result<Event, ProtoError>, Closed> {
     loop {
         match session.parser.poll(&mut session.buf) {
             Ok(Some(event)) => return Ok(Ok(event)),
@@ -79,7 +77,7 @@ impl Session {
     async fn run<S: Transport>(&mut self, stream: &mut S) {
         loop {
             let head = match next_event(self, stream).await {
-                Err(ReadStop::Close) => return,
+                Err(Closed) => return,
                 Ok(Err(e)) => return self.reject(stream, &e).await,
                 Ok(Ok(Event::Head(head))) => head,
                 Ok(Ok(_)) => {
@@ -91,7 +89,7 @@ impl Session {
                 return;
             }
             let body = match self.read_body(stream).await {
-                Err(ReadStop::Close) => return,
+                Err(Closed) => return,
                 Ok(Err(e)) => return self.reject(stream, &e).await,
                 Ok(Ok(body)) => body,
             };
@@ -110,20 +108,20 @@ impl Session {
     async fn read_body<S: AsyncRead + Unpin>(
         &mut self,
         stream: &mut S,
-    ) -> Result<Result<SpillBuffer, ProtoError>, ReadStop> {
+    ) -> Result<Result<SpillBuffer, ProtoError>, Closed> {
         let mut body = SpillBuffer::new(self.shared.inbuf_overflow);
         loop {
             match next_event(self, stream).await? {
                 Ok(Event::Data(data)) => {
                     if let Err(e) = body.write_all(&data) {
                         tracing::error!(target: LOGGER, "cannot buffer request body: {e}");
-                        return Err(ReadStop::Close);
+                        return Err(Closed);
                     }
                 }
                 Ok(Event::End) => return Ok(Ok(body)),
                 Ok(Event::Head(_)) => {
                     tracing::error!(target: LOGGER, "parser produced a head inside a body");
-                    return Err(ReadStop::Close);
+                    return Err(Closed);
                 }
                 Err(e) => return Ok(Err(e)),
             }
@@ -136,7 +134,7 @@ impl Session {
     /// but has not sent its first request yet gets `FIRST_REQUEST_GRACE` to
     /// send it, so a stop (or a worker recycling) drops no request that was
     /// already on its way.
-    async fn read_more<S: AsyncRead + Unpin>(&mut self, stream: &mut S) -> Result<(), ReadStop> {
+    async fn read_more<S: AsyncRead + Unpin>(&mut self, stream: &mut S) -> Result<(), Closed> {
         if self.buf.capacity() - self.buf.len() < self.shared.recv_bytes {
             self.buf.reserve(self.shared.recv_bytes);
         }
@@ -150,11 +148,11 @@ impl Session {
                 r = &mut read => r,
                 () = self.shared.shutdown.cancelled() => {
                     if !fresh {
-                        return Err(ReadStop::Close);
+                        return Err(Closed);
                     }
                     match tokio::time::timeout(FIRST_REQUEST_GRACE, &mut read).await {
                         Ok(r) => r,
-                        Err(_) => return Err(ReadStop::Close),
+                        Err(_) => return Err(Closed),
                     }
                 }
             }
@@ -163,12 +161,12 @@ impl Session {
         };
         match result {
             Ok(Ok(n)) if n > 0 => Ok(()),
-            Ok(Ok(_)) => Err(ReadStop::Close),
+            Ok(Ok(_)) => Err(Closed),
             Ok(Err(e)) => {
                 self.log_socket_error(&e);
-                Err(ReadStop::Close)
+                Err(Closed)
             }
-            Err(_elapsed) => Err(ReadStop::Close),
+            Err(_elapsed) => Err(Closed),
         }
     }
 
@@ -237,7 +235,7 @@ impl Session {
                 return None;
             }
         };
-        let (tx, mut rx) = response::channel(
+        let (tx, rx) = response::channel(
             self.shared.outbuf_high_watermark,
             Arc::clone(&self.disconnected),
         );
@@ -253,6 +251,16 @@ impl Session {
         };
         self.shared.pool.submit(job);
         self.shared.count_request();
+        self.write_response(stream, rx).await
+    }
+
+    /// Writes one response as the worker produces it, strictly in order.
+    /// Returns whether the connection may stay open, None if it is gone.
+    async fn write_response<S: Transport>(
+        &mut self,
+        stream: &mut S,
+        mut rx: response::ResponseReceiver,
+    ) -> Option<bool> {
         let mut queue: VecDeque<Bytes> = VecDeque::new();
         let mut carry: Option<Output> = None;
         loop {
