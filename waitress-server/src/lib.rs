@@ -19,3 +19,9 @@ mod transport;
 mod worker;
 
 pub use server::{RunError, Stopped, run};
+
+/// Pieces of the request path exposed for the benchmarks; not a stable API.
+#[doc(hidden)]
+pub mod internals {
+    pub use crate::request::{ConnInfo, EnvironSettings, Staged, stage_environ};
+}
