@@ -52,9 +52,9 @@ pub fn measure(
         proc.wait_listening(port, STARTUP_LIMIT)?;
         let info = probe::probe(port, workload).map_err(|e| format!("{e}\n{}", proc.log_tail()))?;
         ready_after = Some(launched.elapsed());
-        job(WARMUP).run()?;
+        job(WARMUP).run(None)?;
         proc.check_alive()?;
-        let measured = job(duration).run()?;
+        let measured = job(duration).run(Some(&log.with_extension("wrk.txt")))?;
         proc.check_alive()?;
         usable(&measured, duration)?;
         Ok((measured, info))
@@ -70,8 +70,11 @@ pub fn measure(
             stopping.elapsed().as_secs_f64()
         );
     }
-    let (w, info) =
-        result.map_err(|e: String| format!("{e}\n    (server log: {})", log.display()))?;
+    // The log's path goes on the first line: the report shows only that.
+    let (w, info) = result.map_err(|e: String| match e.split_once('\n') {
+        Some((first, rest)) => format!("{first} (log: {})\n{rest}", log.display()),
+        None => format!("{e} (log: {})", log.display()),
+    })?;
     let notes = notes(&w, &info);
     Ok(Measurement {
         rps: w.rps,
@@ -94,9 +97,13 @@ fn usable(w: &WrkResult, duration: Duration) -> Result<(), String> {
             w.errors()
         ));
     }
-    if w.errors() > w.requests {
+    // e.g. uWSGI on `stream`: an unframed response on a keep-alive
+    // connection ends only when its socket timeout closes the connection,
+    // which wrk counts both as a response and as a read error.
+    if w.errors() >= w.requests {
         return Err(format!(
-            "more errors ({}) than completed responses ({}) in {}s",
+            "{} errors for {} completed responses in {}s (every response ended in a \
+             connection error)",
             w.errors(),
             w.requests,
             duration.as_secs()
@@ -182,10 +189,13 @@ mod tests {
                 .unwrap_err()
                 .contains("no request")
         );
-        // uWSGI on `stream`: a close-delimited response ends only at its
-        // socket timeout.
-        let err = usable(&w(5, 1.0, 4_000_000.0, 12), five).unwrap_err();
-        assert_eq!(err, "more errors (12) than completed responses (5) in 5s");
+        // uWSGI on `stream` (captured): 4 requests, read 4.
+        let err = usable(&w(4, 0.8, 4_010_000.0, 4), five).unwrap_err();
+        assert!(
+            err.starts_with("4 errors for 4 completed responses in 5s"),
+            "{err}"
+        );
+        assert!(usable(&w(5, 1.0, 4_000_000.0, 4), five).is_ok());
     }
 
     #[test]

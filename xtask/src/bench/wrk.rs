@@ -1,6 +1,6 @@
 //! Running wrk (bounded in time) and reading its `--latency` report.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
@@ -60,8 +60,13 @@ impl WrkJob {
         cmd
     }
 
-    pub fn run(&self) -> Result<WrkResult, String> {
+    /// Runs wrk and parses its report; `save_to` keeps wrk's own text.
+    pub fn run(&self, save_to: Option<&Path>) -> Result<WrkResult, String> {
         let out = run_bounded(&mut self.command(), self.duration + WRK_GRACE)?;
+        if let Some(path) = save_to {
+            std::fs::write(path, &out.stdout)
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        }
         if !out.status.success() {
             // wrk reports "unable to connect" on stdout.
             return Err(format!(
