@@ -211,7 +211,7 @@ pub(crate) static SETTINGS: &[Setting] = &[
         Standard,
         "NAME",
         "waitress.invalid",
-        "SERVER_NAME for requests that carry no Host header."
+        "SERVER_NAME of every request (only trusted proxy headers change it)."
     ),
     setting!(
         "ipv4",
