@@ -37,12 +37,17 @@ pub async fn serve_connection<S>(mut stream: S, conn: ConnInfo, shared: Arc<Serv
 where
     S: Transport,
 {
+    let disconnected = Arc::new(AtomicBool::new(false));
+    let (responses, response_rx) =
+        response::channel(shared.outbuf_high_watermark, Arc::clone(&disconnected));
     let mut session = Session {
         served: 0,
+        responses,
+        response_rx,
         buf: BytesMut::with_capacity(shared.recv_bytes),
         parser: RequestParser::new(shared.limits),
         conn,
-        disconnected: Arc::new(AtomicBool::new(false)),
+        disconnected,
         shared,
     };
     session.run(&mut stream).await;
@@ -52,6 +57,9 @@ where
 struct Session {
     /// Requests answered on this connection so far.
     served: u64,
+    /// One response channel for the connection's life.
+    responses: response::ResponseChannel,
+    response_rx: response::ResponseReceiver,
     buf: BytesMut,
     parser: RequestParser,
     conn: ConnInfo,
@@ -235,10 +243,6 @@ impl Session {
                 return None;
             }
         };
-        let (tx, rx) = response::channel(
-            self.shared.outbuf_high_watermark,
-            Arc::clone(&self.disconnected),
-        );
         let job = Job {
             request: Request {
                 head,
@@ -247,20 +251,16 @@ impl Session {
                 disconnected: Arc::clone(&self.disconnected),
                 shutting_down: Arc::clone(&self.shared.shutting_down),
             },
-            response: tx,
+            response: self.responses.sender(),
         };
         self.shared.pool.submit(job);
         self.shared.count_request();
-        self.write_response(stream, rx).await
+        self.write_response(stream).await
     }
 
     /// Writes one response as the worker produces it, strictly in order.
     /// Returns whether the connection may stay open, None if it is gone.
-    async fn write_response<S: Transport>(
-        &mut self,
-        stream: &mut S,
-        mut rx: response::ResponseReceiver,
-    ) -> Option<bool> {
+    async fn write_response<S: Transport>(&mut self, stream: &mut S) -> Option<bool> {
         let mut queue: VecDeque<Bytes> = VecDeque::new();
         let mut carry: Option<Output> = None;
         loop {
@@ -271,21 +271,21 @@ impl Session {
                 // that goes away is noticed (`waitress.client_disconnected`).
                 // read_buf is cancel-safe: bytes read are never lost.
                 tokio::select! {
-                    out = rx.recv() => out,
+                    out = self.response_rx.recv() => out,
                     read = stream.read_buf(&mut self.buf) => {
                         match read {
                             Ok(n) if n > 0 => continue,
                             // C-06: EOF or an error while serving: the client
                             // is gone; stop the worker, discard the output.
                             _ => {
-                                rx.disconnect();
+                                self.response_rx.disconnect();
                                 return None;
                             }
                         }
                     }
                 }
             } else {
-                rx.recv().await
+                self.response_rx.recv().await
             };
             let Some(first) = next else {
                 // The worker dropped the response without ending it.
@@ -297,7 +297,9 @@ impl Session {
             // Batch what else is already waiting into one write: segments
             // up to the first file region, then regions that continue it.
             while end.is_none() {
-                let Some(more) = rx.try_recv() else { break };
+                let Some(more) = self.response_rx.try_recv() else {
+                    break;
+                };
                 match &mut file {
                     None => {
                         end = more.end;
@@ -330,10 +332,10 @@ impl Session {
             }
             if let Err(e) = written {
                 self.log_socket_error(&e);
-                rx.disconnect();
+                self.response_rx.disconnect();
                 return None;
             }
-            rx.release(bytes);
+            self.response_rx.release(bytes);
             match end {
                 None => continue,
                 Some(End::Complete { keep_alive }) => return Some(keep_alive),

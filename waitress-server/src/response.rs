@@ -1,5 +1,9 @@
 //! The hand-off of response bytes from a worker thread to the connection task.
 //!
+//! One channel serves a connection for its whole life (responses are
+//! produced one at a time, in order); each request's worker gets its own
+//! `ResponseSender` from it.
+//!
 //! Workers never touch sockets (CVE-2022-31015): they push ready-framed byte
 //! segments here and the connection task writes them in order. Pending output
 //! is budgeted in bytes (`outbuf_high_watermark`, R-13): a worker that gets
@@ -65,11 +69,46 @@ impl Shared {
     }
 }
 
-/// Worker side.
+/// The connection's end that hands out a sender per request.
+#[derive(Debug)]
+pub struct ResponseChannel {
+    tx: mpsc::UnboundedSender<Output>,
+    shared: Arc<Shared>,
+}
+
+impl ResponseChannel {
+    /// The worker side for the next response.
+    pub fn sender(&self) -> ResponseSender {
+        ResponseSender {
+            tx: self.tx.clone(),
+            shared: Arc::clone(&self.shared),
+            ended: false,
+        }
+    }
+}
+
+/// Worker side, for one response.
 #[derive(Debug)]
 pub struct ResponseSender {
     tx: mpsc::UnboundedSender<Output>,
     shared: Arc<Shared>,
+    /// An output with an end was sent.
+    ended: bool,
+}
+
+impl Drop for ResponseSender {
+    /// A response dropped without an end (a worker that failed in an
+    /// unforeseen way) breaks the connection off rather than leaving the
+    /// connection task waiting forever.
+    fn drop(&mut self) {
+        if !self.ended {
+            let _ = self.tx.send(Output {
+                segments: Vec::new(),
+                file: None,
+                end: Some(End::Abort),
+            });
+        }
+    }
 }
 
 /// Connection side.
@@ -79,12 +118,12 @@ pub struct ResponseReceiver {
     shared: Arc<Shared>,
 }
 
-/// A channel for one response. `disconnected` is the connection's flag, also
-/// shown to the app as `waitress.client_disconnected`.
+/// The response channel of one connection. `disconnected` is the
+/// connection's flag, also shown to the app as `waitress.client_disconnected`.
 pub fn channel(
     high_watermark: usize,
     disconnected: Arc<AtomicBool>,
-) -> (ResponseSender, ResponseReceiver) {
+) -> (ResponseChannel, ResponseReceiver) {
     let (tx, rx) = mpsc::unbounded_channel();
     let shared = Arc::new(Shared {
         pending: Mutex::new(0),
@@ -94,7 +133,7 @@ pub fn channel(
         high_watermark,
     });
     (
-        ResponseSender {
+        ResponseChannel {
             tx,
             shared: Arc::clone(&shared),
         },
@@ -109,7 +148,10 @@ fn lock(shared: &Shared) -> std::sync::MutexGuard<'_, usize> {
 
 impl ResponseSender {
     /// Queues output without blocking.
-    pub fn send(&self, output: Output) -> Result<(), Disconnected> {
+    pub fn send(&mut self, output: Output) -> Result<(), Disconnected> {
+        if output.end.is_some() {
+            self.ended = true;
+        }
         if self.shared.gone() {
             return Err(Disconnected);
         }
@@ -166,8 +208,7 @@ impl RoomWaiter {
 }
 
 impl ResponseReceiver {
-    /// Next hand-off; None when the worker dropped its side without ending
-    /// the response (treated as an abort by the caller).
+    /// Next hand-off; None only once every sender is gone.
     pub async fn recv(&mut self) -> Option<Output> {
         self.rx.recv().await
     }
@@ -219,7 +260,8 @@ mod tests {
 
     #[test]
     fn send_counts_pending_bytes_and_release_makes_room() {
-        let (tx, rx) = channel(4, Arc::new(AtomicBool::new(false)));
+        let (ch, rx) = channel(4, Arc::new(AtomicBool::new(false)));
+        let mut tx = ch.sender();
         tx.send(out(b"hello")).unwrap();
         assert!(tx.over_watermark());
         rx.release(5);
@@ -228,7 +270,8 @@ mod tests {
 
     #[test]
     fn waiting_worker_wakes_when_client_drains() {
-        let (tx, mut rx) = channel(2, Arc::new(AtomicBool::new(false)));
+        let (ch, mut rx) = channel(2, Arc::new(AtomicBool::new(false)));
+        let mut tx = ch.sender();
         tx.send(out(b"abcdef")).unwrap();
         let waiter = std::thread::spawn(move || tx.wait_for_room());
         std::thread::sleep(Duration::from_millis(20));
@@ -239,7 +282,8 @@ mod tests {
 
     #[test]
     fn waiting_worker_is_released_by_disconnect() {
-        let (tx, rx) = channel(2, Arc::new(AtomicBool::new(false)));
+        let (ch, rx) = channel(2, Arc::new(AtomicBool::new(false)));
+        let mut tx = ch.sender();
         tx.send(out(b"abcdef")).unwrap();
         let waiter = std::thread::spawn(move || {
             let r = tx.wait_for_room();
@@ -250,5 +294,25 @@ mod tests {
         let (waited, sent) = waiter.join().unwrap();
         assert_eq!(waited, Err(Disconnected));
         assert_eq!(sent, Err(Disconnected));
+    }
+
+    #[tokio::test]
+    async fn a_sender_dropped_without_an_end_aborts_the_response() {
+        let (ch, mut rx) = channel(1024, Arc::new(AtomicBool::new(false)));
+        let mut tx = ch.sender();
+        tx.send(out(b"head")).unwrap();
+        drop(tx);
+        assert_eq!(rx.recv().await.unwrap().end, None);
+        assert_eq!(rx.recv().await.unwrap().end, Some(End::Abort));
+        // A sender that ended its response adds nothing on drop.
+        let mut tx = ch.sender();
+        tx.send(Output {
+            end: Some(End::Complete { keep_alive: true }),
+            ..Output::default()
+        })
+        .unwrap();
+        drop(tx);
+        assert!(rx.recv().await.unwrap().end.is_some());
+        assert!(rx.try_recv().is_none());
     }
 }
