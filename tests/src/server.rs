@@ -182,8 +182,9 @@ impl ServerBuilder {
         Command::new(binary())
     }
 
-    /// Starts the server and waits for its first `Serving on` line.
-    pub fn start(self) -> Server {
+    /// Spawns the server with its output collected (and `Serving on`
+    /// lines forwarded to `Server::banner`).
+    fn spawn_logged(self) -> Server {
         let mut child = self.command().spawn().expect("spawn waitress-cli");
         let log = Arc::new(Mutex::new(Vec::<String>::new()));
         let (tx, rx) = mpsc::channel::<String>();
@@ -206,11 +207,18 @@ impl ServerBuilder {
                 out_sink.lock().unwrap().push(format!("stdout: {line}"));
             }
         });
-        let mut server = Server {
+        Server {
             child,
             log,
             urls: Vec::new(),
-        };
+            banner: Some(rx),
+        }
+    }
+
+    /// Starts the server and waits for its first `Serving on` line.
+    pub fn start(self) -> Server {
+        let mut server = self.spawn_logged();
+        let rx = server.banner.take().expect("a fresh server");
         let deadline = Instant::now() + STARTUP_TIMEOUT;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -240,6 +248,31 @@ impl ServerBuilder {
         }
     }
 
+    /// Starts a server that prints no `Serving on` line (a log level above
+    /// INFO) and waits until `addr`, which the caller passed, accepts.
+    pub fn start_quiet(self, addr: std::net::SocketAddr) -> Server {
+        let mut server = Self {
+            listen: false,
+            ..self
+        }
+        .arg(format!("--listen={addr}"))
+        .spawn_logged();
+        server.urls.push(format!("http://{addr}"));
+        let deadline = Instant::now() + STARTUP_TIMEOUT;
+        while std::net::TcpStream::connect(addr).is_err() {
+            if let Ok(Some(status)) = server.child.try_wait() {
+                panic!("waitress-cli exited with {status}:\n{}", server.log_text());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "server did not start:\n{}",
+                server.log_text()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        server
+    }
+
     /// Runs the command to completion (for configuration errors).
     pub fn run_to_exit(self) -> (ExitStatus, String, String) {
         let mut cmd = self.command();
@@ -258,6 +291,7 @@ pub struct Server {
     log: Arc<Mutex<Vec<String>>>,
     /// The URLs of the `Serving on` lines.
     pub urls: Vec<String>,
+    banner: Option<mpsc::Receiver<String>>,
 }
 
 impl Server {

@@ -429,3 +429,48 @@ fn t02_blocking_requests_run_concurrently_up_to_threads() {
     let took = started.elapsed();
     assert!(took < Duration::from_millis(1800), "serialised: {took:?}");
 }
+
+#[cfg(unix)]
+#[test]
+fn d18_shutdown_runs_atexit_and_app_logging_works() {
+    let marker = std::env::temp_dir().join(format!("waitress-atexit-{}", std::process::id()));
+    let _ = std::fs::remove_file(&marker);
+    let mut server = ServerBuilder::new("atexit_app:app")
+        .env("ATEXIT_MARKER", marker.display().to_string())
+        .start();
+    assert_eq!(request(server.addr(), &get("/x")).status, 200);
+    // K-05: logging.basicConfig() is in place for the app's own loggers.
+    assert!(server.wait_for_log(
+        "WARNING:atexit_app:app log line from /x",
+        Duration::from_secs(5)
+    ));
+    server.signal(libc::SIGINT);
+    assert!(server.wait_exit().success());
+    assert_eq!(std::fs::read_to_string(&marker).unwrap(), "atexit ran");
+    let _ = std::fs::remove_file(&marker);
+}
+
+#[test]
+fn log_level_filters_waitress_messages() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let server = ServerBuilder::new("failing:app")
+        .arg("--log-level=error")
+        .start_quiet(addr);
+    let resp = request(addr, &get("/raise"));
+    assert_eq!(resp.status, 500);
+    assert!(server.wait_for_log(
+        "ERROR:waitress:Exception while serving /raise",
+        Duration::from_secs(5)
+    ));
+    // No INFO line at level error, not even "Serving on".
+    assert!(
+        !server.log_text().contains("INFO:"),
+        "{}",
+        server.log_text()
+    );
+}
