@@ -31,6 +31,20 @@ impl SpillBuffer {
         }
     }
 
+    /// Like `new`, with room for `expected` bytes reserved up front when they
+    /// will stay in memory (a Content-Length body), so filling it never
+    /// reallocates and copies.
+    pub fn with_expected(overflow: usize, expected: u64) -> Self {
+        let mut buffer = Self::new(overflow);
+        if let Ok(expected) = usize::try_from(expected)
+            && expected < overflow
+            && let Storage::Memory(memory) = &mut buffer.storage
+        {
+            memory.reserve_exact(expected);
+        }
+        buffer
+    }
+
     /// Appends `data`, spilling to a temporary file when the total reaches
     /// `overflow`. On an error nothing is counted as written.
     pub fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
@@ -169,6 +183,25 @@ impl Seek for BodyReader {
         match &mut self.inner {
             Inner::Memory(c) => c.seek(pos),
             Inner::File(f) => f.seek(pos),
+        }
+    }
+}
+
+#[cfg(test)]
+mod with_expected_tests {
+    use super::*;
+    use std::io::Read;
+
+    #[test]
+    fn reserved_room_changes_nothing_observable() {
+        for (expected, data_len, overflow) in [(10, 10, 100), (500, 300, 100), (0, 5, 100)] {
+            let mut b = SpillBuffer::with_expected(overflow, expected);
+            let data: Vec<u8> = (0..data_len).map(|i| i as u8).collect();
+            b.write_all(&data).unwrap();
+            assert_eq!(b.is_spilled(), data_len >= overflow);
+            let mut out = Vec::new();
+            b.into_reader().unwrap().read_to_end(&mut out).unwrap();
+            assert_eq!(out, data);
         }
     }
 }

@@ -70,16 +70,23 @@ impl InputStream {
     #[pyo3(signature = (size = -1))]
     fn read<'py>(&self, py: Python<'py>, size: Option<isize>) -> PyResult<Bound<'py, PyBytes>> {
         let size = size.unwrap_or(-1);
-        let data = self.with_reader(|r| {
-            let mut out = Vec::new();
-            if size < 0 {
-                r.read_to_end(&mut out)?;
-            } else {
-                r.take(size.unsigned_abs() as u64).read_to_end(&mut out)?;
-            }
-            Ok(out)
-        })?;
-        Ok(PyBytes::new(py, &data))
+        let mut guard = self
+            .reader
+            .lock()
+            .map_err(|_| PyOSError::new_err("wsgi.input is unusable after a panic"))?;
+        let reader = &mut *guard;
+        let io = |e: std::io::Error| PyOSError::new_err(e.to_string());
+        // The body's length is known, so the bytes object is made at its
+        // final size and filled straight from the buffer or file: one copy.
+        let position = reader.stream_position().map_err(io)?;
+        let remaining = reader.len().saturating_sub(position);
+        let want = if size < 0 {
+            remaining
+        } else {
+            remaining.min(size.unsigned_abs() as u64)
+        };
+        let want = usize::try_from(want).map_err(|_| PyOSError::new_err("body too large"))?;
+        PyBytes::new_with(py, want, |buf| reader.read_exact(buf).map_err(io))
     }
 
     #[pyo3(signature = (size = -1))]
