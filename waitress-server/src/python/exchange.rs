@@ -223,14 +223,21 @@ impl Exchange {
     ) -> Result<(), Disconnected> {
         let pending = std::mem::take(&mut self.pending);
         let waiting = self.sender.pending();
-        let mut in_memory = 0usize;
-        let split = pending
-            .iter()
-            .position(|seg| {
-                in_memory += seg.len();
-                waiting.saturating_add(in_memory) > self.facts.outbuf_overflow
-            })
-            .unwrap_or(pending.len());
+        // Only a client that is behind makes output wait: with nothing
+        // pending, the connection task writes this hand-off at once, so even
+        // a body larger than `outbuf_overflow` stays in memory.
+        let split = if waiting == 0 {
+            pending.len()
+        } else {
+            let mut in_memory = 0usize;
+            pending
+                .iter()
+                .position(|seg| {
+                    in_memory += seg.len();
+                    waiting.saturating_add(in_memory) > self.facts.outbuf_overflow
+                })
+                .unwrap_or(pending.len())
+        };
         let (keep, rest) = pending.split_at(split);
         if !rest.is_empty()
             && let Some(region) = self.spill_out(rest)
