@@ -47,6 +47,8 @@ struct State {
     idle: usize,
     /// Workers serving a request.
     active: usize,
+    /// Sleeping workers notified that have not woken yet.
+    waking: usize,
     /// Jobs taken off the queue so far (progress, for the nudger).
     taken: u64,
     /// The nudger is watching (not parked indefinitely).
@@ -148,19 +150,30 @@ impl Dispatcher {
     /// Queues a request; logs waitress's queue-depth warning when more work
     /// is waiting than there are idle workers.
     pub fn submit(&self, job: Job) {
-        let (depth, wake) = {
+        let (depth, wake_worker, wake_nudger) = {
             let mut state = self.queue.lock();
             state.jobs.push_back(job);
             let queued = state.jobs.len();
-            (
-                (queued > state.idle).then(|| queued - state.idle),
-                state.idle > 0,
-            )
+            let depth = (queued > state.idle).then(|| queued - state.idle);
+            // Nobody running and no wake-up on its way: a sleeping worker
+            // must start. Otherwise the running (or waking) worker takes the
+            // job next, unless the nudger sees the queue stall.
+            let wake_worker = state.idle > 0 && state.active == 0 && state.waking == 0;
+            if wake_worker {
+                state.waking += 1;
+            }
+            let wake_nudger = state.idle > 0 && !wake_worker && !state.watching;
+            if wake_nudger {
+                state.watching = true;
+            }
+            (depth, wake_worker, wake_nudger)
         };
-        // A notify is a system call even with nobody waiting: only wake a
-        // worker that sleeps; busy ones take the job when they finish.
-        if wake {
+        // A notify is a system call even with nobody waiting: only when needed.
+        if wake_worker {
             self.queue.work.notify_one();
+        }
+        if wake_nudger {
+            self.queue.nudge.notify_one();
         }
         if let Some(depth) = depth {
             tracing::warn!(target: QUEUE_LOGGER, "Task queue depth is {depth}");
@@ -205,6 +218,9 @@ fn next_job(py: Python<'_>, queue: &Queue, finished: bool) -> Option<Job> {
                 return None;
             }
             state = queue.work.wait(state).unwrap_or_else(|e| e.into_inner());
+            // This worker was the one notified (or woke spuriously): either
+            // way the notified wake-up is no longer on its way.
+            state.waking = state.waking.saturating_sub(1);
         }
     })
 }
