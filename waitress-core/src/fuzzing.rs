@@ -27,11 +27,7 @@ impl System for Offline {
         };
         Ok(ips
             .into_iter()
-            .filter(|ip| match family {
-                Family::Any => true,
-                Family::V4 => ip.is_ipv4(),
-                Family::V6 => ip.is_ipv6(),
-            })
+            .filter(|ip| family.admits(ip))
             .map(|ip| SocketAddr::new(ip, port))
             .collect())
     }

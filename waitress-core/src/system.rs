@@ -20,6 +20,17 @@ pub(crate) enum Family {
     V6,
 }
 
+impl Family {
+    /// Whether `ip` belongs to this family.
+    pub(crate) fn admits(self, ip: &std::net::IpAddr) -> bool {
+        match self {
+            Family::Any => true,
+            Family::V4 => ip.is_ipv4(),
+            Family::V6 => ip.is_ipv6(),
+        }
+    }
+}
+
 /// What an inherited descriptor turned out to be.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum SocketKind {
