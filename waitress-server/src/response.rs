@@ -170,12 +170,6 @@ impl ResponseSender {
         *lock(&self.shared) > self.shared.high_watermark
     }
 
-    /// Blocks until pending output is at or below the watermark, or the
-    /// client is gone. Call it without holding the GIL.
-    pub fn wait_for_room(&self) -> Result<(), Disconnected> {
-        self.waiter().wait()
-    }
-
     /// A handle to wait for room without borrowing the sender.
     pub fn waiter(&self) -> RoomWaiter {
         RoomWaiter(Arc::clone(&self.shared))
@@ -186,7 +180,8 @@ impl ResponseSender {
     }
 }
 
-/// Waits for the client to drain pending output (see `wait_for_room`).
+/// Waits until pending output is at or below the watermark, or the client
+/// is gone. Used without holding the GIL.
 #[derive(Debug, Clone)]
 pub struct RoomWaiter(Arc<Shared>);
 
@@ -273,7 +268,7 @@ mod tests {
         let (ch, mut rx) = channel(2, Arc::new(AtomicBool::new(false)));
         let mut tx = ch.sender();
         tx.send(out(b"abcdef")).unwrap();
-        let waiter = std::thread::spawn(move || tx.wait_for_room());
+        let waiter = std::thread::spawn(move || tx.waiter().wait());
         std::thread::sleep(Duration::from_millis(20));
         let got = rx.try_recv().unwrap();
         rx.release(got.segments[0].len());
@@ -286,7 +281,7 @@ mod tests {
         let mut tx = ch.sender();
         tx.send(out(b"abcdef")).unwrap();
         let waiter = std::thread::spawn(move || {
-            let r = tx.wait_for_room();
+            let r = tx.waiter().wait();
             (r, tx.send(out(b"x")))
         });
         std::thread::sleep(Duration::from_millis(20));

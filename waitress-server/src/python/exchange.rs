@@ -176,7 +176,7 @@ impl Exchange {
         else {
             return size;
         };
-        let Ok(declared) = parse_content_length(slot.1.trim_matches([' ', '\t'])) else {
+        let Ok(declared) = parse_content_length(&slot.1) else {
             return size; // invalid: prepare_response reports it
         };
         let size = size.min(declared);
