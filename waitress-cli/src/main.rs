@@ -51,7 +51,10 @@ fn main() -> ExitCode {
         }
         Err(e) => return fail(e.message(), e.exit_code()),
     };
-    let log_guard = waitress_server::logging::init(tracing_level(&config.log_level));
+    let log_guard = match waitress_server::logging::init(tracing_level(&config.log_level)) {
+        Ok(guard) => guard,
+        Err(e) => return fail(&format!("cannot start the log writer thread: {e}"), 1),
+    };
     let result = waitress_server::run(*config);
     // Flush every log line before the process ends.
     drop(log_guard);

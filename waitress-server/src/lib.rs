@@ -6,6 +6,7 @@
 mod connection;
 mod date;
 mod listener;
+mod log_sink;
 pub mod logging;
 mod process_role;
 mod python;

@@ -9,6 +9,8 @@ use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::registry::LookupSpan;
 
+use crate::log_sink::{LogSink, LogSinkGuard};
+
 /// Logger names used as tracing targets, as waitress names its loggers.
 pub const LOGGER: &str = "waitress";
 pub const QUEUE_LOGGER: &str = "waitress.queue";
@@ -45,31 +47,22 @@ where
     }
 }
 
-/// Lines that may wait for the writer thread before logging blocks.
-const LOG_QUEUE_LINES: usize = 4096;
-
-/// Keeps the log writer thread alive; dropping it flushes every pending line.
-pub type LogGuard = tracing_appender::non_blocking::WorkerGuard;
+/// Keeps the log writer thread alive; dropping it writes every pending line.
+pub type LogGuard = LogSinkGuard;
 
 /// Installs the global subscriber: waitress format, stderr, `max_level` and
-/// up. Lines are written by a background thread so that a busy server (e.g.
-/// `Task queue depth` on every request under load) never waits for stderr in
-/// a connection task or a worker; none are dropped (the writer blocks when
-/// far behind rather than losing lines).
-pub fn init(max_level: Level) -> LogGuard {
-    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        // The queue is allocated in full up front: the default 128,000 lines
-        // cost ~4 MiB of resident memory for nothing.
-        .buffered_lines_limit(LOG_QUEUE_LINES)
-        .lossy(false)
-        .thread_name("waitress-log")
-        .finish(std::io::stderr());
+/// up. Lines are written by a background thread in batches (see
+/// `log_sink`), so a busy server (e.g. `Task queue depth` on every request
+/// under load) never waits for stderr in a connection task or a worker;
+/// none are dropped.
+pub fn init(max_level: Level) -> std::io::Result<LogGuard> {
+    let (sink, guard) = LogSink::stderr()?;
     let subscriber = tracing_subscriber::fmt()
         .with_max_level(max_level)
-        .with_writer(writer)
+        .with_writer(sink)
         .event_format(WaitressFormat)
         .finish();
     // A second install (tests embedding the server twice) keeps the first one.
     let _ = tracing::subscriber::set_global_default(subscriber);
-    guard
+    Ok(guard)
 }
