@@ -16,6 +16,7 @@ mod server;
 mod signals;
 #[cfg(unix)]
 mod supervisor;
+mod thread_probe;
 mod transport;
 mod worker;
 

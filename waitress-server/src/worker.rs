@@ -16,11 +16,14 @@
 //! watches for a queue that stops draining (every running worker blocked,
 //! e.g. in `time.sleep` or I/O with the GIL released) and then wakes a
 //! sleeping worker, so `threads` still bounds concurrency as in waitress.
+//! A worker that is runnable (slow or preempted, not blocked) is not a stall
+//! until it has held the queue up for a GIL switch interval: only then does
+//! a second worker join in and share the GIL, as waitress's threads would.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use pyo3::prelude::*;
 
@@ -28,6 +31,7 @@ use crate::logging::{LOGGER, QUEUE_LOGGER};
 use crate::python::wsgi::{AppContext, serve};
 use crate::request::Request;
 use crate::response::ResponseSender;
+use crate::thread_probe::ThreadProbe;
 
 /// One unit of work: a complete request and where its response goes.
 pub struct Job {
@@ -39,6 +43,11 @@ pub struct Job {
 /// woken to help: short against a 10 ms blocking app, long against the
 /// microseconds a running worker needs per request.
 const NUDGE_AFTER: Duration = Duration::from_micros(200);
+
+/// How long a running (not blocked) worker may hold the queue up before
+/// another worker joins in: Python's default GIL switch interval, so a long
+/// CPU-bound request shares the interpreter with quick ones as in waitress.
+const SHARE_AFTER: Duration = Duration::from_millis(5);
 
 #[derive(Default)]
 struct State {
@@ -55,6 +64,8 @@ struct State {
     watching: bool,
     /// Set when the last `Dispatcher` is gone: workers exit once drained.
     closed: bool,
+    /// Probes of workers started since the nudger last looked.
+    new_probes: Vec<ThreadProbe>,
 }
 
 #[derive(Default)]
@@ -226,6 +237,9 @@ fn next_job(py: Python<'_>, queue: &Queue, finished: bool) -> Option<Job> {
 }
 
 fn worker_loop(queue: &Queue, ctx: &AppContext) {
+    if let Some(probe) = ThreadProbe::current() {
+        queue.lock().new_probes.push(probe);
+    }
     Python::attach(|py| {
         let mut finished = false;
         while let Some(job) = next_job(py, queue, finished) {
@@ -235,20 +249,25 @@ fn worker_loop(queue: &Queue, ctx: &AppContext) {
     });
 }
 
-/// Wakes a sleeping worker when jobs wait and the queue made no progress for
-/// `NUDGE_AFTER` (every running worker is blocked). Ticks only while a
-/// worker runs and another sleeps; parks otherwise.
+/// Wakes a sleeping worker when jobs wait and the queue made no progress
+/// for `NUDGE_AFTER` while every worker is blocked, or for `SHARE_AFTER`
+/// whatever they do. Ticks only while a worker runs and another sleeps;
+/// parks otherwise.
 fn nudge_loop(queue: &Queue) {
+    let mut probes: Vec<ThreadProbe> = Vec::new();
     let mut state = queue.lock();
     let mut before = state.taken;
+    let mut stalled_since: Option<Instant> = None;
     loop {
         if state.closed {
             return;
         }
+        probes.append(&mut state.new_probes);
         if state.active == 0 || state.idle == 0 {
             state.watching = false;
             state = queue.nudge.wait(state).unwrap_or_else(|e| e.into_inner());
             before = state.taken;
+            stalled_since = None;
             continue;
         }
         state.watching = true;
@@ -257,9 +276,26 @@ fn nudge_loop(queue: &Queue) {
             .wait_timeout(state, NUDGE_AFTER)
             .map(|(s, _)| s)
             .unwrap_or_else(|e| e.into_inner().0);
-        if !state.jobs.is_empty() && state.idle > 0 && state.taken == before {
-            queue.work.notify_one();
-        }
+        let stalled = !state.jobs.is_empty() && state.idle > 0 && state.taken == before;
         before = state.taken;
+        if !stalled {
+            stalled_since = None;
+            continue;
+        }
+        let since = *stalled_since.get_or_insert_with(Instant::now);
+        // Read the workers' states without holding up submitters.
+        drop(state);
+        let wake = since.elapsed() + NUDGE_AFTER >= SHARE_AFTER || !any_runnable(&probes);
+        state = queue.lock();
+        if wake && !state.jobs.is_empty() && state.idle > 0 {
+            queue.work.notify_one();
+            stalled_since = None;
+        }
     }
+}
+
+/// Some worker is running (or waiting only for a CPU). Unknown states (no
+/// probes on this platform) count as blocked: timing alone decides there.
+fn any_runnable(probes: &[ThreadProbe]) -> bool {
+    probes.iter().any(|p| p.is_runnable() == Some(true))
 }
