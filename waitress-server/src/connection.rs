@@ -132,6 +132,7 @@ impl Session {
         self.reading_body = true;
         let result = self.read_body_into(stream, &mut body).await;
         self.reading_body = false;
+        self.shrink_buffer();
         match result {
             Ok(Ok(())) => Ok(Ok(body)),
             Ok(Err(e)) => Ok(Err(e)),
@@ -159,6 +160,18 @@ impl Session {
                 }
                 Err(e) => return Ok(Err(e)),
             }
+        }
+    }
+
+    /// Body reads grow the read buffer to `BODY_READ`; an idle keep-alive
+    /// connection should not hold that much (50 connections after an
+    /// upload each would keep 64 KiB), so it goes back to `recv_bytes`.
+    fn shrink_buffer(&mut self) {
+        let normal = self.shared.recv_bytes;
+        if self.buf.capacity() > 2 * normal && self.buf.len() <= normal {
+            let mut fresh = BytesMut::with_capacity(normal);
+            fresh.extend_from_slice(&self.buf);
+            self.buf = fresh;
         }
     }
 

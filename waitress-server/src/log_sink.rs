@@ -227,7 +227,11 @@ mod tests {
         for line in text.lines() {
             let (t, i) = line[1..].split_once(' ').unwrap();
             let t: usize = t.parse().unwrap();
-            assert_eq!(i.parse::<usize>().unwrap(), next[t], "thread {t} out of order");
+            assert_eq!(
+                i.parse::<usize>().unwrap(),
+                next[t],
+                "thread {t} out of order"
+            );
             next[t] += 1;
         }
         assert_eq!(next, [20_000; 4], "lines lost");
