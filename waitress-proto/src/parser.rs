@@ -147,6 +147,38 @@ impl RequestParser {
         }
     }
 
+    /// Content-Length body bytes still expected while such a body is being
+    /// read; None in any other state (including chunked bodies, whose
+    /// framing must go through `poll`). A caller with no buffered bytes may
+    /// read up to this many straight into its own storage and count them
+    /// with `consume_body`, saving a copy through its read buffer.
+    pub fn body_remaining(&self) -> Option<u64> {
+        match &self.state {
+            State::Body {
+                decoder: Decoder::Length { remaining },
+                ..
+            } => Some(*remaining),
+            _ => None,
+        }
+    }
+
+    /// Counts `n` body bytes the caller read itself (see `body_remaining`);
+    /// the next `poll` then continues the body, or yields `End` once all of
+    /// it is counted. Returns false and counts nothing if `n` is more than
+    /// `body_remaining()`.
+    pub fn consume_body(&mut self, n: u64) -> bool {
+        match &mut self.state {
+            State::Body {
+                decoder: Decoder::Length { remaining },
+                ..
+            } if n <= *remaining => {
+                *remaining -= n;
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// True between requests: no byte of a next request has been consumed
     /// (bytes of a partial head may still be waiting in the caller's buffer).
     pub fn is_idle(&self) -> bool {

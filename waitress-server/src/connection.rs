@@ -28,7 +28,8 @@ use crate::worker::Job;
 /// first request.
 const FIRST_REQUEST_GRACE: Duration = Duration::from_secs(2);
 
-/// Read size while a request body is coming.
+/// Read size while a request body is coming (straight into the body while
+/// it stays in memory, else through the read buffer).
 const BODY_READ: usize = 64 * 1024;
 
 /// Reading stopped: EOF, timeout, shutdown or a socket error. The
@@ -146,6 +147,21 @@ impl Session {
         body: &mut SpillBuffer,
     ) -> Result<Result<(), ProtoError>, Closed> {
         loop {
+            if self.buf.is_empty()
+                && let Some(remaining) = self.parser.body_remaining()
+                && remaining > 0
+            {
+                let want = usize::try_from(remaining).map_or(BODY_READ, |r| r.min(BODY_READ));
+                if let Some(mut tail) = body.memory_tail(want) {
+                    // Straight into the body: no copy, and the connection's
+                    // read buffer stays small.
+                    let timeout = Duration::from_secs(self.shared.channel_timeout);
+                    let read = tokio::time::timeout(timeout, stream.read_buf(&mut tail)).await;
+                    let n = self.bytes_read(read)?;
+                    self.parser.consume_body(n as u64);
+                    continue;
+                }
+            }
             match next_event(self, stream).await? {
                 Ok(Event::Data(data)) => {
                     if let Err(e) = body.write_all(&data) {
@@ -213,8 +229,17 @@ impl Session {
         } else {
             read.await
         };
+        self.bytes_read(result).map(|_| ())
+    }
+
+    /// A timed read's outcome: bytes read, or `Closed` on EOF, a socket
+    /// error (logged if unusual) or `channel_timeout`.
+    fn bytes_read(
+        &self,
+        result: Result<std::io::Result<usize>, tokio::time::error::Elapsed>,
+    ) -> Result<usize, Closed> {
         match result {
-            Ok(Ok(n)) if n > 0 => Ok(()),
+            Ok(Ok(n)) if n > 0 => Ok(n),
             Ok(Ok(_)) => Err(Closed),
             Ok(Err(e)) => {
                 self.log_socket_error(&e);

@@ -53,7 +53,7 @@ impl SpillBuffer {
         }
         let added = u64::try_from(data.len()).map_err(|_| io::Error::other("chunk too large"))?;
         let new_len = self
-            .len
+            .len()
             .checked_add(added)
             .ok_or_else(|| io::Error::other("body length overflow"))?;
         match &mut self.storage {
@@ -73,13 +73,34 @@ impl SpillBuffer {
         Ok(())
     }
 
+    /// In-memory room for the next `want` body bytes, for a caller that
+    /// reads from its socket straight into the body (no copy through a read
+    /// buffer). None once spilled, or when `want` more bytes would reach
+    /// `overflow` (`write_all` must then move the body to a file). Bytes put
+    /// into the returned buffer count as written.
+    pub fn memory_tail(&mut self, want: usize) -> Option<bytes::buf::Limit<&mut Vec<u8>>> {
+        let Storage::Memory(memory) = &mut self.storage else {
+            return None;
+        };
+        let after = u64::try_from(memory.len().checked_add(want)?).ok()?;
+        if reaches(after, self.overflow) {
+            return None;
+        }
+        memory.reserve(want);
+        Some(bytes::BufMut::limit(memory, want))
+    }
+
     /// Bytes written so far.
     pub fn len(&self) -> u64 {
-        self.len
+        match &self.storage {
+            // `memory_tail` appends without going through `write_all`.
+            Storage::Memory(memory) => memory.len() as u64,
+            Storage::File(_) => self.len,
+        }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.len() == 0
     }
 
     /// Whether the body moved to a temporary file.
@@ -89,6 +110,7 @@ impl SpillBuffer {
 
     /// A reader over the whole body, positioned at 0.
     pub fn into_reader(self) -> io::Result<BodyReader> {
+        let len = self.len();
         let inner = match self.storage {
             Storage::Memory(memory) => Inner::Memory(Cursor::new(memory)),
             Storage::File(mut file) => {
@@ -97,10 +119,7 @@ impl SpillBuffer {
                 Inner::File(BufReader::new(file))
             }
         };
-        Ok(BodyReader {
-            inner,
-            len: self.len,
-        })
+        Ok(BodyReader { inner, len })
     }
 }
 
@@ -203,6 +222,43 @@ mod with_expected_tests {
             b.into_reader().unwrap().read_to_end(&mut out).unwrap();
             assert_eq!(out, data);
         }
+    }
+}
+
+#[cfg(test)]
+mod memory_tail_tests {
+    use super::*;
+    use bytes::BufMut;
+    use std::io::Read;
+
+    #[test]
+    fn bytes_put_in_the_tail_are_the_body_mixed_with_write_all() {
+        let mut b = SpillBuffer::with_expected(100, 30);
+        b.write_all(b"abc").unwrap();
+        let mut tail = b.memory_tail(10).unwrap();
+        assert_eq!(tail.remaining_mut(), 10, "limited to what was asked");
+        tail.put_slice(b"defgh");
+        assert_eq!(b.len(), 8);
+        b.write_all(b"ij").unwrap();
+        assert_eq!(b.len(), 10);
+        let mut out = Vec::new();
+        b.into_reader().unwrap().read_to_end(&mut out).unwrap();
+        assert_eq!(out, b"abcdefghij");
+    }
+
+    #[test]
+    fn no_tail_when_the_bytes_would_reach_overflow_or_after_a_spill() {
+        let mut b = SpillBuffer::new(10);
+        assert!(b.memory_tail(9).is_some());
+        assert!(
+            b.memory_tail(10).is_none(),
+            "10 bytes reach overflow: spill first"
+        );
+        b.write_all(&[1; 10]).unwrap();
+        assert!(b.is_spilled());
+        assert!(b.memory_tail(1).is_none());
+        b.write_all(&[2; 3]).unwrap();
+        assert_eq!(b.len(), 13);
     }
 }
 

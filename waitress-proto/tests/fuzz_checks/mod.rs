@@ -23,18 +23,51 @@ enum Item {
     Error(ProtoError),
 }
 
-fn run(pieces: &[&[u8]], limits: Limits) -> (Vec<Item>, Vec<u8>) {
+/// Records body bytes of the current request.
+fn record_data(current: &mut Option<(BodyKind, u64)>, items: &mut Vec<Item>, d: &[u8]) {
+    let (_, seen) = current.as_mut().expect("data outside a request");
+    *seen += d.len() as u64;
+    match items.last_mut() {
+        Some(Item::Body(b)) => b.extend_from_slice(d),
+        _ => items.push(Item::Body(d.to_vec())),
+    }
+}
+
+/// Feeds `pieces`; with `direct`, Content-Length body bytes are taken
+/// straight from the input whenever nothing is buffered (`body_remaining` /
+/// `consume_body`), as the server does.
+fn run(pieces: &[&[u8]], limits: Limits, direct: bool) -> (Vec<Item>, Vec<u8>) {
     let mut parser = RequestParser::new(limits);
     let mut buf = BytesMut::new();
     let mut items = Vec::new();
     // Per request: declared body and bytes seen, to check the framing.
     let mut current: Option<(BodyKind, u64)> = None;
     for piece in pieces {
-        buf.extend_from_slice(piece);
+        let mut rest: &[u8] = piece;
+        if !direct {
+            buf.extend_from_slice(rest);
+            rest = &[];
+        }
         loop {
+            if buf.is_empty()
+                && !rest.is_empty()
+                && let Some(remaining) = parser.body_remaining()
+                && remaining > 0
+            {
+                let take = usize::try_from(remaining).map_or(rest.len(), |r| r.min(rest.len()));
+                assert!(parser.consume_body(take as u64));
+                record_data(&mut current, &mut items, &rest[..take]);
+                rest = &rest[take..];
+                continue;
+            }
             let before = buf.len();
             match parser.poll(&mut buf) {
                 Ok(None) => {
+                    if !rest.is_empty() {
+                        buf.extend_from_slice(rest);
+                        rest = &[];
+                        continue;
+                    }
                     if parser.is_idle() {
                         // Waiting for a head: there is no complete head in the buffer.
                         assert!(
@@ -75,12 +108,7 @@ fn run(pieces: &[&[u8]], limits: Limits) -> (Vec<Item>, Vec<u8>) {
                 }
                 Ok(Some(Event::Data(d))) => {
                     assert!(!d.is_empty(), "empty data event");
-                    let (_, seen) = current.as_mut().expect("data outside a request");
-                    *seen += d.len() as u64;
-                    match items.last_mut() {
-                        Some(Item::Body(b)) => b.extend_from_slice(&d),
-                        _ => items.push(Item::Body(d.to_vec())),
-                    }
+                    record_data(&mut current, &mut items, &d);
                 }
                 Ok(Some(Event::End)) => {
                     let (kind, seen) = current.take().expect("end outside a request");
@@ -130,13 +158,15 @@ fn splits(data: &[u8]) -> Vec<&[u8]> {
 /// A whole pipelined stream: the same outcome whole and in pieces, and the
 /// framing invariants of `run`.
 pub fn pipelined_stream(data: &[u8]) {
-    let whole = run(&[data], LIMITS);
-    let pieces = run(&splits(data), LIMITS);
+    let whole = run(&[data], LIMITS, false);
+    let pieces = run(&splits(data), LIMITS, false);
     assert_eq!(whole, pieces, "split changes the outcome");
+    let direct = run(&splits(data), LIMITS, true);
+    assert_eq!(whole, direct, "reading bodies directly changes the outcome");
     let bytes: Vec<&[u8]> = data.chunks(1).collect();
     if data.len() <= 4096 {
         assert_eq!(
-            run(&bytes, LIMITS),
+            run(&bytes, LIMITS, false),
             whole,
             "byte-by-byte changes the outcome"
         );
@@ -149,8 +179,8 @@ fn latin1(b: &[u8]) -> String {
 
 /// One request head, cross-checked against httparse.
 pub fn request_head(data: &[u8]) {
-    let (items, _) = run(&[data], LIMITS);
-    assert_eq!(run(&splits(data), LIMITS).0, items);
+    let (items, _) = run(&[data], LIMITS, false);
+    assert_eq!(run(&splits(data), LIMITS, false).0, items);
     let consumed_head = {
         let mut parser = RequestParser::new(LIMITS);
         let mut buf = BytesMut::from(data);
