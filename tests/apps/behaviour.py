@@ -96,6 +96,14 @@ def app(environ, start_response):
         start_response("200 OK", [("Content-Type", "text/plain")])
         return [b"slept"]
 
+    if path == "/spin":
+        # CPU-bound with the GIL held (no blocking call) for `s` seconds.
+        end = time.monotonic() + float(params.get("s", "0.5"))
+        while time.monotonic() < end:
+            sum(range(1000))
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"spun"]
+
     if path == "/stream":
         start_response("200 OK", [("Content-Type", "application/octet-stream")])
         return Stream(

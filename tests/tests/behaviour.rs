@@ -430,6 +430,31 @@ fn t02_blocking_requests_run_concurrently_up_to_threads() {
     assert!(took < Duration::from_millis(1800), "serialised: {took:?}");
 }
 
+#[test]
+fn t02_a_cpu_bound_request_does_not_hold_up_quick_ones() {
+    // The pool keeps a second worker asleep while the running one is busy
+    // in Python (waking it only trades the GIL), but not for longer than a
+    // GIL switch interval: a 1.5 s CPU-bound request must not make a quick
+    // one wait for it, as waitress's threads would share the GIL.
+    let server = ServerBuilder::new("behaviour:app")
+        .arg("--threads=2")
+        .start();
+    let addr = server.addr();
+    let spin = std::thread::spawn(move || {
+        let status = request(addr, &get("/spin?s=1.5")).status;
+        (status, Instant::now())
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(request(addr, &get("/sleep?s=0")).status, 200);
+    let quick_done = Instant::now();
+    let (status, spin_done) = spin.join().unwrap();
+    assert_eq!(status, 200);
+    assert!(
+        quick_done < spin_done,
+        "the quick request waited for the CPU-bound one"
+    );
+}
+
 #[cfg(unix)]
 #[test]
 fn d18_shutdown_runs_atexit_and_app_logging_works() {

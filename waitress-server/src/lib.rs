@@ -25,5 +25,6 @@ pub use server::{RunError, Stopped, run};
 /// Pieces of the request path exposed for the benchmarks; not a stable API.
 #[doc(hidden)]
 pub mod internals {
+    pub use crate::log_sink::LogSink;
     pub use crate::request::{ConnInfo, EnvironSettings, Staged, stage_environ};
 }

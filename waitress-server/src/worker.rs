@@ -287,7 +287,7 @@ fn nudge_loop(queue: &Queue) {
         drop(state);
         let wake = since.elapsed() + NUDGE_AFTER >= SHARE_AFTER || !any_runnable(&probes);
         state = queue.lock();
-        if wake && !state.jobs.is_empty() && state.idle > 0 {
+        if wake && !state.jobs.is_empty() && state.idle > 0 && state.taken == before {
             queue.work.notify_one();
             stalled_since = None;
         }

@@ -138,6 +138,23 @@ fn fail(py: Python<'_>, ctx: &AppContext, exchange: &SharedExchange, path: &str,
     ex.fail_with(response);
 }
 
+/// Whether `len()` can work on the object. Most iterables returned by
+/// frameworks (generators, Flask's and Django's closing wrappers) have no
+/// length, and asking anyway costs a formatted TypeError per request.
+fn has_len(obj: &Bound<'_, PyAny>) -> bool {
+    let tp = obj.get_type();
+    let tp = tp.as_type_ptr();
+    // SAFETY: a live type object (held by `obj`); the slot tables are read
+    // as PyObject_Size reads them (full API, so the layout is pyo3-ffi's
+    // for the interpreter built against).
+    unsafe {
+        let seq = (*tp).tp_as_sequence;
+        let map = (*tp).tp_as_mapping;
+        (!seq.is_null() && (*seq).sq_length.is_some())
+            || (!map.is_null() && (*map).mp_length.is_some())
+    }
+}
+
 /// Calls `close()` on the iterable if it has one (W-01).
 fn close_iterable(iterable: &Bound<'_, PyAny>) -> PyResult<()> {
     if let Some(close) = iterable.getattr_opt(pyo3::intern!(iterable.py(), "close"))? {
@@ -166,7 +183,7 @@ fn produce(
         return Ok(());
     }
     // an iterable of exactly one item gets that item's length.
-    let single = matches!(iterable.len(), Ok(1));
+    let single = has_len(iterable) && matches!(iterable.len(), Ok(1));
     let mut first = true;
     for item in iterable.try_iter()? {
         let item = item?;
