@@ -426,14 +426,17 @@ async fn write_queue<S: AsyncWrite + Unpin>(
     stream: &mut S,
     queue: &mut VecDeque<Bytes>,
 ) -> std::io::Result<()> {
-    const MAX_SLICES: usize = 64;
+    // On the stack: a heap vector per write was one of the I/O thread's
+    // malloc calls, which contend with the workers' for the arena lock.
+    const MAX_SLICES: usize = 32;
     while !queue.is_empty() {
-        let slices: Vec<IoSlice<'_>> = queue
-            .iter()
-            .take(MAX_SLICES)
-            .map(|b| IoSlice::new(b))
-            .collect();
-        let mut written = stream.write_vectored(&slices).await?;
+        let mut slices = [IoSlice::new(&[]); MAX_SLICES];
+        let mut count = 0;
+        for (slot, segment) in slices.iter_mut().zip(queue.iter()) {
+            *slot = IoSlice::new(segment);
+            count += 1;
+        }
+        let mut written = stream.write_vectored(&slices[..count]).await?;
         if written == 0 {
             return Err(std::io::ErrorKind::WriteZero.into());
         }

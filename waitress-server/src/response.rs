@@ -53,9 +53,19 @@ pub enum End {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Disconnected;
 
+/// Output bytes handed over but not yet written, and whether a worker
+/// waits for them to drain.
+#[derive(Debug, Default)]
+struct Budget {
+    pending: usize,
+    /// Workers blocked in `RoomWaiter::wait`. A condvar notify is a system
+    /// call even when nobody waits, and `release` runs on every write.
+    waiters: usize,
+}
+
 #[derive(Debug)]
 struct Shared {
-    pending: Mutex<usize>,
+    budget: Mutex<Budget>,
     room: Condvar,
     disconnected: Arc<AtomicBool>,
     /// The receiver is gone (its connection task finished with this response).
@@ -126,7 +136,7 @@ pub fn channel(
 ) -> (ResponseChannel, ResponseReceiver) {
     let (tx, rx) = mpsc::unbounded_channel();
     let shared = Arc::new(Shared {
-        pending: Mutex::new(0),
+        budget: Mutex::new(Budget::default()),
         room: Condvar::new(),
         disconnected,
         closed: AtomicBool::new(false),
@@ -141,9 +151,16 @@ pub fn channel(
     )
 }
 
-fn lock(shared: &Shared) -> std::sync::MutexGuard<'_, usize> {
-    // The counter stays meaningful even if a holder panicked.
-    shared.pending.lock().unwrap_or_else(|e| e.into_inner())
+fn lock(shared: &Shared) -> std::sync::MutexGuard<'_, Budget> {
+    // The counters stay meaningful even if a holder panicked.
+    shared.budget.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Wakes waiting workers, if any.
+fn notify_waiters(shared: &Shared) {
+    if lock(shared).waiters > 0 {
+        shared.room.notify_all();
+    }
 }
 
 impl ResponseSender {
@@ -156,18 +173,18 @@ impl ResponseSender {
             return Err(Disconnected);
         }
         let bytes = output.byte_len();
-        *lock(&self.shared) += bytes;
+        lock(&self.shared).pending += bytes;
         self.tx.send(output).map_err(|_| Disconnected)
     }
 
     /// Output handed over but not yet written to the socket.
     pub fn pending(&self) -> usize {
-        *lock(&self.shared)
+        lock(&self.shared).pending
     }
 
     /// True when the worker should wait for the client before producing more.
     pub fn over_watermark(&self) -> bool {
-        *lock(&self.shared) > self.shared.high_watermark
+        lock(&self.shared).pending > self.shared.high_watermark
     }
 
     /// A handle to wait for room without borrowing the sender.
@@ -188,12 +205,14 @@ pub struct RoomWaiter(Arc<Shared>);
 impl RoomWaiter {
     pub fn wait(&self) -> Result<(), Disconnected> {
         let shared = &self.0;
-        let mut pending = lock(shared);
-        while *pending > shared.high_watermark {
+        let mut budget = lock(shared);
+        while budget.pending > shared.high_watermark {
             if shared.gone() {
                 return Err(Disconnected);
             }
-            pending = shared.room.wait(pending).unwrap_or_else(|e| e.into_inner());
+            budget.waiters += 1;
+            budget = shared.room.wait(budget).unwrap_or_else(|e| e.into_inner());
+            budget.waiters -= 1;
         }
         if shared.gone() {
             return Err(Disconnected);
@@ -215,9 +234,9 @@ impl ResponseReceiver {
 
     /// `bytes` reached the socket: make room for the worker.
     pub fn release(&self, bytes: usize) {
-        let mut pending = lock(&self.shared);
-        *pending = pending.saturating_sub(bytes);
-        if *pending <= self.shared.high_watermark {
+        let mut budget = lock(&self.shared);
+        budget.pending = budget.pending.saturating_sub(bytes);
+        if budget.waiters > 0 && budget.pending <= self.shared.high_watermark {
             self.shared.room.notify_all();
         }
     }
@@ -225,8 +244,7 @@ impl ResponseReceiver {
     /// The client is gone: wake and stop the worker.
     pub fn disconnect(&self) {
         self.shared.disconnected.store(true, Ordering::Release);
-        let _guard = lock(&self.shared);
-        self.shared.room.notify_all();
+        notify_waiters(&self.shared);
     }
 }
 
@@ -235,8 +253,7 @@ impl Drop for ResponseReceiver {
         // A receiver dropped mid-response (connection task ended) must never
         // leave a worker waiting for room.
         self.shared.closed.store(true, Ordering::Release);
-        let _guard = lock(&self.shared);
-        self.shared.room.notify_all();
+        notify_waiters(&self.shared);
     }
 }
 
