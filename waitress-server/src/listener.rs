@@ -136,9 +136,9 @@ async fn accept(listener: &Listener) -> std::io::Result<Accepted> {
             stream.set_nodelay(true)?;
             let local = stream.local_addr()?;
             let conn = ConnInfo {
-                remote_addr: peer.ip().to_string(),
-                remote_port: peer.port().to_string(),
-                server_port: local.port().to_string(),
+                remote_addr: peer.ip().to_string().into(),
+                remote_port: peer.port().to_string().into(),
+                server_port: local.port().to_string().into(),
             };
             Ok(Accepted::Tcp(stream, conn))
         }
@@ -148,7 +148,7 @@ async fn accept(listener: &Listener) -> std::io::Result<Accepted> {
             let conn = ConnInfo {
                 remote_addr: "localhost".into(),
                 remote_port: "None".into(),
-                server_port: path.clone(),
+                server_port: path.as_str().into(),
             };
             Ok(Accepted::Unix(stream, conn))
         }

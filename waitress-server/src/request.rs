@@ -7,15 +7,37 @@ use std::sync::atomic::AtomicBool;
 use waitress_core::BodyReader;
 use waitress_proto::RequestHead;
 
-/// Per-connection facts that end up in the environ (section 10).
+/// Per-connection facts that end up in the environ (section 10). Shared
+/// text: every request's environ refers to them instead of copying.
 #[derive(Debug, Clone)]
 pub struct ConnInfo {
     /// Peer IP (IPv6 without brackets); `localhost` for Unix sockets.
-    pub remote_addr: String,
+    pub remote_addr: Arc<str>,
     /// Peer port; the string `None` for Unix sockets.
-    pub remote_port: String,
+    pub remote_port: Arc<str>,
     /// The accepting socket's port; the socket path for Unix sockets.
-    pub server_port: String,
+    pub server_port: Arc<str>,
+}
+
+/// A staged value. Per-server and per-connection values are shared rather
+/// than copied into each request: the connection task allocates, and the
+/// worker frees, about a third fewer blocks per request (each such pair is
+/// a trip through the malloc arena lock both threads use).
+#[derive(Debug, Clone)]
+pub enum Text {
+    Owned(String),
+    Shared(Arc<str>),
+    Static(&'static str),
+}
+
+impl Text {
+    pub fn as_str(&self) -> &str {
+        match self {
+            Text::Owned(s) => s,
+            Text::Shared(s) => s,
+            Text::Static(s) => s,
+        }
+    }
 }
 
 /// The CGI variables every request has (section 10), in a fixed order so
@@ -43,7 +65,7 @@ pub const CGI_KEYS: [&str; 12] = [
 /// are `CONTENT_*` or start with `HTTP_`, and none of the fixed keys does.
 #[derive(Debug, Default, Clone)]
 pub struct Staged {
-    fixed: [Option<String>; CGI_KEYS.len()],
+    fixed: [Option<Text>; CGI_KEYS.len()],
     headers: Vec<(String, String)>,
 }
 
@@ -57,7 +79,7 @@ impl Staged {
         self.fixed
             .iter()
             .enumerate()
-            .filter_map(|(i, v)| v.as_deref().map(|v| (i, v)))
+            .filter_map(|(i, v)| v.as_ref().map(|v| (i, v.as_str())))
     }
 
     /// The header-derived variables.
@@ -69,7 +91,7 @@ impl Staged {
 impl waitress_proxy::Environ for Staged {
     fn get(&self, key: &str) -> Option<&str> {
         match slot(key) {
-            Some(i) => self.fixed[i].as_deref(),
+            Some(i) => self.fixed[i].as_ref().map(Text::as_str),
             None => self
                 .headers
                 .iter()
@@ -80,7 +102,7 @@ impl waitress_proxy::Environ for Staged {
 
     fn set(&mut self, key: &str, value: String) {
         if let Some(i) = slot(key) {
-            self.fixed[i] = Some(value);
+            self.fixed[i] = Some(Text::Owned(value));
             return;
         }
         match self.headers.iter_mut().find(|(k, _)| k == key) {
@@ -101,8 +123,8 @@ impl waitress_proxy::Environ for Staged {
 #[derive(Debug, Clone)]
 pub struct EnvironSettings {
     pub url_prefix: String,
-    pub url_scheme: String,
-    pub server_name: String,
+    pub url_scheme: Arc<str>,
+    pub server_name: Arc<str>,
 }
 
 /// Builds the request-specific CGI variables of section 10.
@@ -113,20 +135,21 @@ pub fn stage_environ(
     settings: &EnvironSettings,
 ) -> Staged {
     let (script_name, path_info) = head.script_and_path_info(&settings.url_prefix);
+    let shared = |s: &Arc<str>| Some(Text::Shared(Arc::clone(s)));
     Staged {
         fixed: [
-            Some(head.method.clone()),
-            Some(script_name),
-            Some(path_info),
-            Some(head.query.clone()),
-            Some(head.request_uri.clone()),
-            Some(head.version.as_str().to_string()),
-            Some(settings.server_name.clone()),
-            Some(conn.server_port.clone()),
-            Some(conn.remote_addr.clone()),
-            Some(conn.remote_addr.clone()),
-            Some(conn.remote_port.clone()),
-            Some(settings.url_scheme.clone()),
+            Some(Text::Owned(head.method.clone())),
+            Some(Text::Owned(script_name)),
+            Some(Text::Owned(path_info)),
+            Some(Text::Owned(head.query.clone())),
+            Some(Text::Owned(head.request_uri.clone())),
+            Some(Text::Static(head.version.as_str())),
+            shared(&settings.server_name),
+            shared(&conn.server_port),
+            shared(&conn.remote_addr),
+            shared(&conn.remote_addr),
+            shared(&conn.remote_port),
+            shared(&settings.url_scheme),
         ],
         headers: head.cgi_variables(body_len),
     }

@@ -213,8 +213,8 @@ fn serve(config: &ServeConfig, mut worker: Option<WorkerRole>) -> Result<Stopped
         ident,
         environ: EnvironSettings {
             url_prefix: adj.url_prefix.clone(),
-            url_scheme: adj.url_scheme.clone(),
-            server_name: adj.server_name.clone(),
+            url_scheme: adj.url_scheme.as_str().into(),
+            server_name: adj.server_name.as_str().into(),
         },
         proxy,
         pool: dispatcher,
