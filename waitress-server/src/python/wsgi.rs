@@ -157,6 +157,11 @@ fn has_len(obj: &Bound<'_, PyAny>) -> bool {
 
 /// Calls `close()` on the iterable if it has one (W-01).
 fn close_iterable(iterable: &Bound<'_, PyAny>) -> PyResult<()> {
+    // Plain lists and tuples (the commonest bodies) have no close(); asking
+    // costs an AttributeError raised and caught on every request.
+    if iterable.is_exact_instance_of::<PyList>() || iterable.is_exact_instance_of::<PyTuple>() {
+        return Ok(());
+    }
     if let Some(close) = iterable.getattr_opt(pyo3::intern!(iterable.py(), "close"))? {
         close.call0()?;
     }
