@@ -23,6 +23,19 @@ class Body:
             _closed.append(self.name)
 
 
+class ClosingList(list):
+    """A list body with a close(): the server's list fast path must still
+    call it."""
+
+    def __init__(self, name, chunks):
+        super().__init__(chunks)
+        self.name = name
+
+    def close(self):
+        with _lock:
+            _closed.append(self.name)
+
+
 def app(environ, start_response):
     path = environ["PATH_INFO"]
     if path == "/closed":
@@ -32,4 +45,6 @@ def app(environ, start_response):
         return [body]
     start_response("200 OK", [("Content-Type", "text/plain")])
     name = path.strip("/")
+    if name.startswith("list"):
+        return ClosingList(name, [b"a", b"b", b"c"])
     return Body(name, [b"a", b"b", b"c"], fail=name.startswith("fail"))

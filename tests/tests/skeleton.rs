@@ -207,8 +207,11 @@ fn close_is_always_called() {
     assert_eq!(resp.body, b"abc");
     // An iterable that fails mid-way is closed too (W-01).
     let _ = waitress_tests::send_raw(server.addr(), b"GET /failing HTTP/1.1\r\nHost: x\r\n\r\n");
+    // A list subclass with a close() is closed too (plain lists have none).
+    let resp = request(server.addr(), b"GET /list-sub HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(resp.body, b"abc");
     let closed = request(server.addr(), b"GET /closed HTTP/1.1\r\nHost: x\r\n\r\n");
-    assert_eq!(closed.text(), "normal,failing");
+    assert_eq!(closed.text(), "normal,failing,list-sub");
 }
 
 #[cfg(unix)]
