@@ -53,8 +53,9 @@ const SHARE_AFTER: Duration = Duration::from_millis(5);
 /// looks half as often each time, up to this (a look is a timed futex wait:
 /// ~6 us per look, 5000 looks a second at `NUDGE_AFTER`, measured as 4% of
 /// a CPU per process under load); a stall brings it back to `NUDGE_AFTER`.
-/// So a worker that blocks while requests wait is helped within
-/// `MAX_LOOK + NUDGE_AFTER` at worst.
+/// So a worker that blocks while requests wait is helped within about two
+/// `MAX_LOOK`s at worst (one look that finds nothing to watch yet, one
+/// that finds no progress).
 const MAX_LOOK: Duration = Duration::from_micros(1600);
 
 /// Looks with nothing to watch before the nudger parks until a submit
