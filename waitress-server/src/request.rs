@@ -24,14 +24,14 @@ pub struct ConnInfo {
 /// worker frees, about a third fewer blocks per request (each such pair is
 /// a trip through the malloc arena lock both threads use).
 #[derive(Debug, Clone)]
-pub enum Text {
+enum Text {
     Owned(String),
     Shared(Arc<str>),
     Static(&'static str),
 }
 
 impl Text {
-    pub fn as_str(&self) -> &str {
+    fn as_str(&self) -> &str {
         match self {
             Text::Owned(s) => s,
             Text::Shared(s) => s,

@@ -3,6 +3,9 @@
 //! corpora on stable Rust. Every function panics when an invariant breaks.
 #![allow(dead_code)]
 
+#[path = "../feeding/mod.rs"]
+mod feeding;
+
 use bytes::{Bytes, BytesMut};
 use waitress_proto::{
     BodyKind, ChunkedDecoder, Decoded, Encoder, Event, Limits, ProtoError, RequestHead,
@@ -49,15 +52,8 @@ fn run(pieces: &[&[u8]], limits: Limits, direct: bool) -> (Vec<Item>, Vec<u8>) {
             rest = &[];
         }
         loop {
-            if buf.is_empty()
-                && !rest.is_empty()
-                && let Some(remaining) = parser.body_remaining()
-                && remaining > 0
-            {
-                let take = usize::try_from(remaining).map_or(rest.len(), |r| r.min(rest.len()));
-                assert!(parser.consume_body(take as u64));
-                record_data(&mut current, &mut items, &rest[..take]);
-                rest = &rest[take..];
+            if let Some(taken) = feeding::take_direct(&mut parser, buf.len(), &mut rest) {
+                record_data(&mut current, &mut items, taken);
                 continue;
             }
             let before = buf.len();

@@ -2,6 +2,9 @@
 //! byte at a time, and checks that every feeding gives the same outcome.
 #![allow(dead_code)]
 
+#[path = "../feeding/mod.rs"]
+mod feeding;
+
 use bytes::BytesMut;
 use waitress_proto::{Event, Limits, ProtoError, RequestHead, RequestParser};
 
@@ -92,15 +95,8 @@ fn feed_with(pieces: &[&[u8]], limits: Limits, direct: bool) -> Outcome {
             rest = &[];
         }
         loop {
-            if buf.is_empty()
-                && !rest.is_empty()
-                && let Some(remaining) = parser.body_remaining()
-                && remaining > 0
-            {
-                let take = usize::try_from(remaining).map_or(rest.len(), |r| r.min(rest.len()));
-                assert!(parser.consume_body(take as u64));
-                push_body(&mut items, &rest[..take]);
-                rest = &rest[take..];
+            if let Some(taken) = feeding::take_direct(&mut parser, buf.len(), &mut rest) {
+                push_body(&mut items, taken);
                 continue;
             }
             match parser.poll(&mut buf) {
