@@ -35,10 +35,91 @@ impl EncodeWarning {
     }
 }
 
+/// The size line of one chunk (`<hex>\r\n`, R-04), kept inline: a body
+/// of many small chunks needs no allocation per chunk for its framing.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct ChunkSize {
+    line: [u8; ChunkSize::MAX_LEN],
+    len: u8,
+}
+
+impl ChunkSize {
+    /// 16 hex digits (a 64-bit size) and CRLF.
+    const MAX_LEN: usize = 18;
+
+    fn new(size: usize) -> Self {
+        let mut line = [0u8; Self::MAX_LEN];
+        let digits = (usize::BITS - size.leading_zeros()).div_ceil(4).max(1) as usize;
+        for (i, slot) in line[..digits].iter_mut().enumerate() {
+            let nibble = (size >> (4 * (digits - 1 - i))) & 0xF;
+            *slot = b"0123456789ABCDEF"[nibble];
+        }
+        line[digits..digits + 2].copy_from_slice(CRLF);
+        ChunkSize {
+            line,
+            len: (digits + 2) as u8,
+        }
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.line[..usize::from(self.len)]
+    }
+}
+
+impl std::ops::Deref for ChunkSize {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
+impl std::fmt::Debug for ChunkSize {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "ChunkSize({:?})",
+            self.as_bytes().escape_ascii().to_string()
+        )
+    }
+}
+
+/// How to put `len` bytes of the app's body on the wire: `prefix`, the
+/// first `take` of those bytes, `suffix`. For callers that copy the bytes
+/// themselves; `Encoder::encode` does the same with a `Bytes`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Framing {
+    pub prefix: Option<ChunkSize>,
+    /// How many of the bytes go out (fewer past a Content-Length, R-06).
+    pub take: usize,
+    pub suffix: &'static [u8],
+    pub warning: Option<EncodeWarning>,
+}
+
+impl Framing {
+    fn nothing(warning: Option<EncodeWarning>) -> Self {
+        Framing {
+            prefix: None,
+            take: 0,
+            suffix: b"",
+            warning,
+        }
+    }
+
+    fn bare(take: usize, warning: Option<EncodeWarning>) -> Self {
+        Framing {
+            prefix: None,
+            take,
+            suffix: b"",
+            warning,
+        }
+    }
+}
+
 /// One framed piece of the body: write `prefix`, `data`, `suffix` in order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EncodedChunk {
-    pub prefix: Option<Bytes>,
+    pub prefix: Option<ChunkSize>,
     /// A slice of the app's bytes (zero-copy), possibly truncated.
     pub data: Bytes,
     pub suffix: &'static [u8],
@@ -46,18 +127,9 @@ pub struct EncodedChunk {
 }
 
 impl EncodedChunk {
-    fn nothing(warning: Option<EncodeWarning>) -> Self {
-        EncodedChunk {
-            prefix: None,
-            data: Bytes::new(),
-            suffix: b"",
-            warning,
-        }
-    }
-
     /// Bytes this chunk puts on the wire.
     pub fn wire_len(&self) -> usize {
-        self.prefix.as_ref().map_or(0, Bytes::len) + self.data.len() + self.suffix.len()
+        self.prefix.as_ref().map_or(0, |p| p.len()) + self.data.len() + self.suffix.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -98,8 +170,20 @@ pub enum Encoder {
 impl Encoder {
     /// Frames one chunk from the app; empty input produces nothing.
     pub fn encode(&mut self, data: Bytes) -> EncodedChunk {
-        if data.is_empty() {
-            return EncodedChunk::nothing(None);
+        let framing = self.frame(data.len());
+        EncodedChunk {
+            prefix: framing.prefix,
+            data: data.slice(..framing.take),
+            suffix: framing.suffix,
+            warning: framing.warning,
+        }
+    }
+
+    /// Frames a chunk of `len` bytes from the app without taking the bytes
+    /// (the caller copies the first `take`); `len == 0` produces nothing.
+    pub fn frame(&mut self, len: usize) -> Framing {
+        if len == 0 {
+            return Framing::nothing(None);
         }
         match self {
             Encoder::Length {
@@ -107,9 +191,9 @@ impl Encoder {
                 remaining,
                 warned,
             } => {
-                let take = usize::try_from(*remaining).map_or(data.len(), |r| r.min(data.len()));
+                let take = usize::try_from(*remaining).map_or(len, |r| r.min(len));
                 *remaining -= take as u64;
-                let warning = if take < data.len() && !*warned {
+                let warning = if take < len && !*warned {
                     *warned = true;
                     Some(EncodeWarning::ContentLengthExceeded {
                         declared: *declared,
@@ -117,25 +201,15 @@ impl Encoder {
                 } else {
                     None
                 };
-                EncodedChunk {
-                    prefix: None,
-                    data: data.slice(..take),
-                    suffix: b"",
-                    warning,
-                }
+                Framing::bare(take, warning)
             }
-            Encoder::Chunked => EncodedChunk {
-                prefix: Some(Bytes::from(format!("{:X}\r\n", data.len()))),
-                data,
+            Encoder::Chunked => Framing {
+                prefix: Some(ChunkSize::new(len)),
+                take: len,
                 suffix: CRLF,
                 warning: None,
             },
-            Encoder::CloseDelimited => EncodedChunk {
-                prefix: None,
-                data,
-                suffix: b"",
-                warning: None,
-            },
+            Encoder::CloseDelimited => Framing::bare(len, None),
             Encoder::Empty {
                 ignored_status,
                 warned,
@@ -149,7 +223,7 @@ impl Encoder {
                     }
                     _ => None,
                 };
-                EncodedChunk::nothing(warning)
+                Framing::nothing(warning)
             }
         }
     }
@@ -237,8 +311,49 @@ mod tests {
         assert_eq!(empty.send_raw(5), Some(0), "D-11: HEAD sends nothing");
     }
 
+    #[test]
+    fn r04_chunk_size_line_is_uppercase_hex_and_crlf() {
+        for size in [0, 1, 9, 10, 15, 16, 255, 256, 1024, 0xABCDEF, usize::MAX] {
+            assert_eq!(
+                ChunkSize::new(size).as_bytes(),
+                format!("{size:X}\r\n").as_bytes(),
+                "size {size}"
+            );
+        }
+    }
+
+    #[test]
+    fn frame_matches_encode_for_every_encoder() {
+        let encoders = || {
+            [
+                Encoder::Length {
+                    declared: 7,
+                    remaining: 7,
+                    warned: false,
+                },
+                Encoder::Chunked,
+                Encoder::CloseDelimited,
+                Encoder::Empty {
+                    ignored_status: Some("204 No Content".into()),
+                    warned: false,
+                },
+            ]
+        };
+        for (mut by_bytes, mut by_len) in encoders().into_iter().zip(encoders()) {
+            for piece in [&b"abcde"[..], b"", b"fghij", b"k"] {
+                let encoded = by_bytes.encode(Bytes::copy_from_slice(piece));
+                let framing = by_len.frame(piece.len());
+                assert_eq!(encoded.prefix, framing.prefix);
+                assert_eq!(&encoded.data[..], &piece[..framing.take]);
+                assert_eq!(encoded.suffix, framing.suffix);
+                assert_eq!(encoded.warning, framing.warning);
+            }
+            assert_eq!(by_bytes.finish(), by_len.finish());
+        }
+    }
+
     fn wire(c: &EncodedChunk) -> Vec<u8> {
-        let mut v = c.prefix.as_ref().map(|p| p.to_vec()).unwrap_or_default();
+        let mut v = c.prefix.map(|p| p.to_vec()).unwrap_or_default();
         v.extend_from_slice(&c.data);
         v.extend_from_slice(c.suffix);
         v
@@ -332,7 +447,12 @@ mod tests {
         };
         assert_eq!(
             head.encode(Bytes::from_static(b"x")),
-            EncodedChunk::nothing(None)
+            EncodedChunk {
+                prefix: None,
+                data: Bytes::new(),
+                suffix: b"",
+                warning: None
+            }
         );
         assert_eq!(
             head.finish(),

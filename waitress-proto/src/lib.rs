@@ -25,7 +25,7 @@ mod version;
 
 pub use date::http_date;
 pub use decoder::{ChunkedDecoder, Decoded, Decoder};
-pub use encoder::{EncodeWarning, EncodedChunk, Encoder, Finish};
+pub use encoder::{ChunkSize, EncodeWarning, EncodedChunk, Encoder, Finish, Framing};
 pub use error::{
     ErrorKind, INTERNAL_SERVER_ERROR_DETAIL, ProtoError, error_response, reason_phrase,
 };

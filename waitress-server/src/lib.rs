@@ -26,5 +26,8 @@ pub use server::{RunError, Stopped, run};
 #[doc(hidden)]
 pub mod internals {
     pub use crate::log_sink::LogSink;
+    pub use crate::python::body::BodyChunk;
+    pub use crate::python::exchange::{Exchange, RequestFacts};
     pub use crate::request::{ConnInfo, EnvironSettings, Staged, stage_environ};
+    pub use crate::response::{ResponseReceiver, channel};
 }

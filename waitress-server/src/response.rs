@@ -13,15 +13,21 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
 use bytes::Bytes;
+use smallvec::SmallVec;
 use tokio::sync::mpsc;
 
 use crate::transport::FileRegion;
+
+/// The byte segments of one hand-off. Usually one (the exchange packs small
+/// pieces into shared blocks), so they are kept inline: no allocation per
+/// hand-off, which a worker would make and the connection task free.
+pub type Segments = SmallVec<[Bytes; 2]>;
 
 /// One hand-off: byte segments to write, then optionally a file region
 /// (sent zero-copy), and whether the response ends here.
 #[derive(Debug, Default)]
 pub struct Output {
-    pub segments: Vec<Bytes>,
+    pub segments: Segments,
     pub file: Option<FileRegion>,
     pub end: Option<End>,
 }
@@ -113,7 +119,7 @@ impl Drop for ResponseSender {
     fn drop(&mut self) {
         if !self.ended {
             let _ = self.tx.send(Output {
-                segments: Vec::new(),
+                segments: Segments::new(),
                 file: None,
                 end: Some(End::Abort),
             });
@@ -264,7 +270,7 @@ mod tests {
 
     fn out(data: &'static [u8]) -> Output {
         Output {
-            segments: vec![Bytes::from_static(data)],
+            segments: smallvec::smallvec![Bytes::from_static(data)],
             file: None,
             end: None,
         }

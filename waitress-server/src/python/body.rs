@@ -1,4 +1,4 @@
-//! Turning the application's body chunks into `Bytes` for the socket.
+//! The application's body chunks as the exchange takes them.
 
 use bytes::Bytes;
 use pyo3::prelude::*;
@@ -10,11 +10,34 @@ use pyo3::types::PyBytes;
 /// small chunk is cheaper than keeping a Python object alive across threads.
 const ZERO_COPY_MIN: usize = 16 * 1024;
 
-pub fn to_bytes(chunk: &Bound<'_, PyBytes>) -> Bytes {
-    let data = chunk.as_bytes();
-    if data.len() < ZERO_COPY_MIN {
-        Bytes::copy_from_slice(data)
-    } else {
-        Bytes::from_owner(PyBackedBytes::from(chunk.clone()))
+/// One body chunk from the app.
+#[derive(Debug)]
+pub enum BodyChunk<'a> {
+    /// A small chunk, copied straight from the Python bytes object into the
+    /// output blocks: no allocation of its own.
+    Borrowed(&'a [u8]),
+    /// A large chunk (or one already owned), handed over without a copy.
+    Shared(Bytes),
+}
+
+impl BodyChunk<'_> {
+    pub fn of<'a>(chunk: &'a Bound<'_, PyBytes>) -> BodyChunk<'a> {
+        let data = chunk.as_bytes();
+        if data.len() < ZERO_COPY_MIN {
+            BodyChunk::Borrowed(data)
+        } else {
+            BodyChunk::Shared(Bytes::from_owner(PyBackedBytes::from(chunk.clone())))
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            BodyChunk::Borrowed(data) => data.len(),
+            BodyChunk::Shared(data) => data.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }

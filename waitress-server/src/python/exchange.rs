@@ -14,8 +14,9 @@ use waitress_proto::{
     parse_content_length, prepare_response,
 };
 
+use super::body::BodyChunk;
 use crate::logging::LOGGER;
-use crate::response::{Disconnected, End, Output, ResponseSender, RoomWaiter};
+use crate::response::{Disconnected, End, Output, ResponseSender, RoomWaiter, Segments};
 use crate::transport::FileRegion;
 
 /// Request facts that shape the response.
@@ -65,7 +66,7 @@ struct SpillFile {
 /// the connection task to write. Large chunks are kept as they are (no copy).
 #[derive(Debug, Default)]
 struct Pending {
-    segments: Vec<Bytes>,
+    segments: Segments,
     small: BytesMut,
     /// Size of the next block to allocate: grows with the response, so a
     /// tiny response takes a small block and a stream large ones.
@@ -107,7 +108,7 @@ impl Pending {
         self.segments.is_empty() && self.small.is_empty()
     }
 
-    fn take(&mut self) -> Vec<Bytes> {
+    fn take(&mut self) -> Segments {
         self.seal();
         std::mem::take(&mut self.segments)
     }
@@ -203,21 +204,24 @@ impl Exchange {
     }
 
     /// Frames one body chunk (head first if needed).
-    pub fn push_body(&mut self, data: Bytes) -> Result<(), ResponseError> {
+    pub fn push_body(&mut self, data: BodyChunk<'_>) -> Result<(), ResponseError> {
         self.ensure_head()?;
         if data.is_empty() {
             return Ok(());
         }
         if let Some(encoder) = self.encoder.as_mut() {
-            let chunk = encoder.encode(data);
-            if let Some(w) = &chunk.warning {
+            let framing = encoder.frame(data.len());
+            if let Some(w) = &framing.warning {
                 log_warning(w);
             }
-            if let Some(prefix) = &chunk.prefix {
+            if let Some(prefix) = &framing.prefix {
                 self.pending.copy(prefix);
             }
-            self.pending.push(chunk.data);
-            self.pending.copy(chunk.suffix);
+            match data {
+                BodyChunk::Borrowed(data) => self.pending.copy(&data[..framing.take]),
+                BodyChunk::Shared(data) => self.pending.push(data.slice(..framing.take)),
+            }
+            self.pending.copy(framing.suffix);
         }
         Ok(())
     }
@@ -299,12 +303,12 @@ impl Exchange {
             && let Some(region) = self.spill_out(rest)
         {
             self.sender.send(Output {
-                segments: keep.to_vec(),
+                segments: keep.iter().cloned().collect(),
                 file: Some(region),
                 end: None,
             })?;
             return self.sender.send(Output {
-                segments: Vec::new(),
+                segments: Segments::new(),
                 file,
                 end,
             });
@@ -390,7 +394,7 @@ impl Exchange {
         self.pending.clear();
         self.file = None;
         let _ = self.sender.send(Output {
-            segments: vec![Bytes::from(response)],
+            segments: smallvec::smallvec![Bytes::from(response)],
             file: None,
             end: Some(End::Complete { keep_alive: false }),
         });

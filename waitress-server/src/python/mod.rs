@@ -2,9 +2,9 @@
 //! environ, `start_response`, and the request driver.
 
 pub mod app;
-mod body;
+pub mod body;
 pub mod environ;
-mod exchange;
+pub mod exchange;
 pub mod file_wrapper;
 pub mod input;
 pub mod interpreter;

@@ -135,7 +135,7 @@ impl Write {
                 data.get_type().name()?
             )));
         };
-        let chunk = super::body::to_bytes(bytes);
+        let chunk = super::body::BodyChunk::of(bytes);
         let waiter = {
             let mut ex = lock(&self.exchange);
             if ex.status.is_none() {

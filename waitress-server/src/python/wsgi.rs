@@ -3,14 +3,13 @@
 
 use std::sync::{Arc, Mutex};
 
-use bytes::Bytes;
 use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyTuple};
 use waitress_proto::{Version, error_response};
 
 use super::app::format_traceback;
-use super::body::to_bytes;
+use super::body::BodyChunk;
 use super::environ::EnvironTemplate;
 use super::exchange::{Exchange, RequestFacts, SharedExchange, lock};
 use super::file_wrapper::FileWrapper;
@@ -276,9 +275,12 @@ fn require_started(ex: &Exchange) -> PyResult<()> {
 
 /// S-06: chunks must be bytes. A wrong type still sends the head (waitress
 /// builds it before it notices), then breaks the connection off.
-fn chunk_bytes(exchange: &SharedExchange, item: &Bound<'_, PyAny>) -> Result<Bytes, Stop> {
+fn chunk_bytes<'a>(
+    exchange: &SharedExchange,
+    item: &'a Bound<'_, PyAny>,
+) -> Result<BodyChunk<'a>, Stop> {
     if let Ok(bytes) = item.cast::<PyBytes>() {
-        return Ok(to_bytes(bytes));
+        return Ok(BodyChunk::of(bytes));
     }
     let mut ex = lock(exchange);
     if ex.status.is_some() {
