@@ -36,10 +36,10 @@ fn staging(c: &mut Criterion) {
         b.iter(|| {
             let mut parser = RequestParser::new(Limits::default());
             let mut buf = BytesMut::from(black_box(BROWSER_REQUEST));
-            let Ok(Some(Event::Head(head))) = parser.poll(&mut buf) else {
+            let Ok(Some(Event::Head(mut head))) = parser.poll(&mut buf) else {
                 panic!("the request parses");
             };
-            let mut staged = stage_environ(&head, 0, &conn, &settings);
+            let mut staged = stage_environ(&mut head, 0, &conn, &settings);
             waitress_proxy::apply(&proxy, &mut staged).expect("untrusted peer");
             black_box(staged)
         })

@@ -18,7 +18,7 @@ use waitress_core::SpillBuffer;
 use waitress_proto::{CONTINUE_RESPONSE, Event, ProtoError, RequestHead, RequestParser};
 
 use crate::logging::LOGGER;
-use crate::request::{ConnInfo, Request, stage_environ};
+use crate::request::{ConnInfo, Request, RequestLine, stage_environ};
 use crate::response::{self, End, Output};
 use crate::server::ServerShared;
 use crate::transport::Transport;
@@ -49,6 +49,7 @@ where
         reading_body: false,
         responses,
         response_rx,
+        out_queue: VecDeque::new(),
         buf: BytesMut::with_capacity(shared.recv_bytes),
         parser: RequestParser::new(shared.limits),
         conn,
@@ -67,6 +68,9 @@ struct Session {
     /// One response channel for the connection's life.
     responses: response::ResponseChannel,
     response_rx: response::ResponseReceiver,
+    /// Segments being written, kept between responses (empty) so a
+    /// response costs the connection task no allocation for it.
+    out_queue: VecDeque<Bytes>,
     buf: BytesMut,
     parser: RequestParser,
     conn: ConnInfo,
@@ -279,11 +283,12 @@ impl Session {
     async fn dispatch<S: Transport>(
         &mut self,
         stream: &mut S,
-        head: Box<RequestHead>,
+        mut head: Box<RequestHead>,
         body: SpillBuffer,
     ) -> Option<bool> {
         let body_len = body.len();
-        let mut environ = stage_environ(&head, body_len, &self.conn, &self.shared.environ);
+        let head_request = head.is_head();
+        let mut environ = stage_environ(&mut head, body_len, &self.conn, &self.shared.environ);
         if self.shared.proxy.is_active() {
             let mut warnings = Vec::new();
             let applied =
@@ -316,7 +321,7 @@ impl Session {
         };
         let job = Job {
             request: Request {
-                head,
+                line: RequestLine::of(&mut head, head_request),
                 environ,
                 body,
                 disconnected: Arc::clone(&self.disconnected),
@@ -332,7 +337,21 @@ impl Session {
     /// Writes one response as the worker produces it, strictly in order.
     /// Returns whether the connection may stay open, None if it is gone.
     async fn write_response<S: Transport>(&mut self, stream: &mut S) -> Option<bool> {
-        let mut queue: VecDeque<Bytes> = VecDeque::new();
+        let mut queue = std::mem::take(&mut self.out_queue);
+        let kept = self.write_response_with(stream, &mut queue).await;
+        // Only a small queue is kept: an idle connection holds no more.
+        if queue.capacity() <= KEPT_QUEUE_CAPACITY {
+            queue.clear();
+            self.out_queue = queue;
+        }
+        kept
+    }
+
+    async fn write_response_with<S: Transport>(
+        &mut self,
+        stream: &mut S,
+        queue: &mut VecDeque<Bytes>,
+    ) -> Option<bool> {
         let mut carry: Option<Output> = None;
         loop {
             let next = if let Some(held) = carry.take() {
@@ -397,7 +416,7 @@ impl Session {
                 .as_ref()
                 .map_or(0, |f| usize::try_from(f.len).unwrap_or(usize::MAX));
             let bytes: usize = queue.iter().map(Bytes::len).sum::<usize>() + file_len;
-            let mut written = write_queue(stream, &mut queue).await;
+            let mut written = write_queue(stream, queue).await;
             if let (Ok(()), Some(region)) = (&written, &file) {
                 written = stream.send_file(region).await;
             }
@@ -415,6 +434,9 @@ impl Session {
         }
     }
 }
+
+/// Segments a connection keeps room for between responses.
+const KEPT_QUEUE_CAPACITY: usize = 16;
 
 async fn write_all<S: AsyncWrite + Unpin>(stream: &mut S, data: &[u8]) -> std::io::Result<()> {
     stream.write_all(data).await?;

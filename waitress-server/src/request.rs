@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use waitress_core::BodyReader;
-use waitress_proto::RequestHead;
+use waitress_proto::{RequestHead, Version};
 
 /// Per-connection facts that end up in the environ (section 10). Shared
 /// text: every request's environ refers to them instead of copying.
@@ -127,22 +127,25 @@ pub struct EnvironSettings {
     pub server_name: Arc<str>,
 }
 
-/// Builds the request-specific CGI variables of section 10.
+/// Builds the request-specific CGI variables of section 10. The method,
+/// query, target and header values are moved out of `head`, not copied:
+/// after staging, only `RequestLine::of` still reads it.
 pub fn stage_environ(
-    head: &RequestHead,
+    head: &mut RequestHead,
     body_len: u64,
     conn: &ConnInfo,
     settings: &EnvironSettings,
 ) -> Staged {
     let (script_name, path_info) = head.script_and_path_info(&settings.url_prefix);
     let shared = |s: &Arc<str>| Some(Text::Shared(Arc::clone(s)));
+    let owned = |s: &mut String| Some(Text::Owned(std::mem::take(s)));
     Staged {
         fixed: [
-            Some(Text::Owned(head.method.clone())),
+            owned(&mut head.method),
             Some(Text::Owned(script_name)),
             Some(Text::Owned(path_info)),
-            Some(Text::Owned(head.query.clone())),
-            Some(Text::Owned(head.request_uri.clone())),
+            owned(&mut head.query),
+            owned(&mut head.request_uri),
             Some(Text::Static(head.version.as_str())),
             shared(&settings.server_name),
             shared(&conn.server_port),
@@ -151,7 +154,7 @@ pub fn stage_environ(
             shared(&conn.remote_port),
             shared(&settings.url_scheme),
         ],
-        headers: head.cgi_variables(body_len),
+        headers: head.take_cgi_variables(body_len),
     }
 }
 
@@ -187,10 +190,34 @@ mod tests {
     }
 }
 
+/// What the worker needs of the request head besides the environ.
+#[derive(Debug)]
+pub struct RequestLine {
+    pub version: Version,
+    pub head_request: bool,
+    /// Whether the request allows the connection to stay open.
+    pub keep_alive: bool,
+    /// The decoded path, for log lines.
+    pub path: String,
+}
+
+impl RequestLine {
+    /// Takes what is left of a staged head (`head_request` is read before
+    /// staging moves the method out).
+    pub fn of(head: &mut RequestHead, head_request: bool) -> Self {
+        RequestLine {
+            version: head.version,
+            head_request,
+            keep_alive: head.keep_alive,
+            path: std::mem::take(&mut head.path),
+        }
+    }
+}
+
 /// Everything a worker needs to run the application for one request.
 #[derive(Debug)]
 pub struct Request {
-    pub head: Box<RequestHead>,
+    pub line: RequestLine,
     pub environ: Staged,
     pub body: BodyReader,
     /// The connection's flag behind `waitress.client_disconnected`.

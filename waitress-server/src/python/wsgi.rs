@@ -45,16 +45,16 @@ impl From<PyErr> for Stop {
 /// Serves one request on the calling worker thread (which holds the GIL).
 pub fn serve(py: Python<'_>, ctx: &AppContext, request: Request, sender: ResponseSender) {
     let Request {
-        head,
+        line,
         environ,
         body,
         disconnected,
         shutting_down,
     } = request;
     let facts = RequestFacts {
-        version: head.version,
-        head_request: head.is_head(),
-        request_keep_alive: head.keep_alive,
+        version: line.version,
+        head_request: line.head_request,
+        request_keep_alive: line.keep_alive,
         shutting_down,
         ident: ctx.ident.clone(),
         date: crate::date::now(),
@@ -74,7 +74,7 @@ pub fn serve(py: Python<'_>, ctx: &AppContext, request: Request, sender: Respons
         Ok(())
     })();
 
-    let path = &head.path;
+    let path = &line.path;
     match outcome {
         Ok(()) => finish(py, ctx, &exchange, path),
         Err(Stop::Disconnected) => {
