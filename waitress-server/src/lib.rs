@@ -20,7 +20,7 @@ mod thread_probe;
 mod transport;
 mod worker;
 
-pub use server::{RunError, Stopped, run};
+pub use server::{RunError, Stopped, io_thread_count, run};
 
 /// Pieces of the request path exposed for the benchmarks; not a stable API.
 #[doc(hidden)]

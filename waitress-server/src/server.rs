@@ -147,14 +147,20 @@ pub fn run(config: ServeConfig) -> Result<Stopped, RunError> {
     }
 }
 
+/// Threads doing socket I/O in one server process: half the cores (the
+/// other half runs Python), at least one.
+pub fn io_thread_count() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| (n.get() / 2).max(1))
+        .unwrap_or(1)
+}
+
 /// One server process. Python is started here, after the signal handlers
 /// are registered (DESIGN.md, "Signals").
 fn serve(config: &ServeConfig, mut worker: Option<WorkerRole>) -> Result<Stopped, RunError> {
     let adj = &config.adjustments;
     let proxy = proxy_config(adj)?;
-    let io_threads = std::thread::available_parallelism()
-        .map(|n| (n.get() / 2).max(1))
-        .unwrap_or(1);
+    let io_threads = io_thread_count();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(io_threads)
         .thread_name("waitress-io")
