@@ -42,8 +42,11 @@ where
     S: Transport,
 {
     let disconnected = Arc::new(AtomicBool::new(false));
-    let (responses, response_rx) =
-        response::channel(shared.outbuf_high_watermark, Arc::clone(&disconnected));
+    let (responses, response_rx) = response::channel(
+        shared.outbuf_high_watermark,
+        Arc::clone(&disconnected),
+        Arc::clone(&shared.backlog),
+    );
     let mut session = Session {
         served: 0,
         reading_body: false,
@@ -416,6 +419,7 @@ impl Session {
                 .as_ref()
                 .map_or(0, |f| usize::try_from(f.len).unwrap_or(usize::MAX));
             let bytes: usize = queue.iter().map(Bytes::len).sum::<usize>() + file_len;
+            self.response_rx.begin_write();
             let mut written = write_queue(stream, queue).await;
             if let (Ok(()), Some(region)) = (&written, &file) {
                 written = stream.send_file(region).await;

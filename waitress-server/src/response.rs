@@ -16,6 +16,7 @@ use bytes::Bytes;
 use smallvec::SmallVec;
 use tokio::sync::mpsc;
 
+use crate::backlog::Backlog;
 use crate::transport::FileRegion;
 
 /// The byte segments of one hand-off. Usually one (the exchange packs small
@@ -64,6 +65,11 @@ pub struct Disconnected;
 #[derive(Debug, Default)]
 struct Budget {
     pending: usize,
+    /// Of `pending`, the bytes counted in the server's backlog: handed over
+    /// while the connection task was not busy writing.
+    counted: usize,
+    /// The connection task is writing (maybe blocked on a slow client).
+    writing: bool,
     /// Workers blocked in `RoomWaiter::wait`. A condvar notify is a system
     /// call even when nobody waits, and `release` runs on every write.
     waiters: usize,
@@ -77,6 +83,7 @@ struct Shared {
     /// The receiver is gone (its connection task finished with this response).
     closed: AtomicBool,
     high_watermark: usize,
+    backlog: Arc<Backlog>,
 }
 
 impl Shared {
@@ -139,6 +146,7 @@ pub struct ResponseReceiver {
 pub fn channel(
     high_watermark: usize,
     disconnected: Arc<AtomicBool>,
+    backlog: Arc<Backlog>,
 ) -> (ResponseChannel, ResponseReceiver) {
     let (tx, rx) = mpsc::unbounded_channel();
     let shared = Arc::new(Shared {
@@ -147,6 +155,7 @@ pub fn channel(
         disconnected,
         closed: AtomicBool::new(false),
         high_watermark,
+        backlog,
     });
     (
         ResponseChannel {
@@ -175,11 +184,20 @@ impl ResponseSender {
         if output.end.is_some() {
             self.ended = true;
         }
-        if self.shared.gone() {
-            return Err(Disconnected);
-        }
         let bytes = output.byte_len();
-        lock(&self.shared).pending += bytes;
+        {
+            let mut budget = lock(&self.shared);
+            // Checked under the lock the receiver's drop takes: bytes
+            // counted in the backlog are always taken out again.
+            if self.shared.gone() {
+                return Err(Disconnected);
+            }
+            budget.pending += bytes;
+            if !budget.writing {
+                budget.counted += bytes;
+                self.shared.backlog.add(bytes);
+            }
+        }
         self.tx.send(output).map_err(|_| Disconnected)
     }
 
@@ -238,9 +256,20 @@ impl ResponseReceiver {
         self.rx.try_recv().ok()
     }
 
+    /// The task is about to write what it took: that output leaves the
+    /// server's backlog, and output handed over until `release` does not
+    /// join it (a slow client must not hold up other workers).
+    pub fn begin_write(&self) {
+        let mut budget = lock(&self.shared);
+        budget.writing = true;
+        let counted = std::mem::take(&mut budget.counted);
+        self.shared.backlog.remove(counted);
+    }
+
     /// `bytes` reached the socket: make room for the worker.
     pub fn release(&self, bytes: usize) {
         let mut budget = lock(&self.shared);
+        budget.writing = false;
         budget.pending = budget.pending.saturating_sub(bytes);
         if budget.waiters > 0 && budget.pending <= self.shared.high_watermark {
             self.shared.room.notify_all();
@@ -257,8 +286,13 @@ impl ResponseReceiver {
 impl Drop for ResponseReceiver {
     fn drop(&mut self) {
         // A receiver dropped mid-response (connection task ended) must never
-        // leave a worker waiting for room.
-        self.shared.closed.store(true, Ordering::Release);
+        // leave a worker waiting for room, nor its bytes in the backlog.
+        let counted = {
+            let mut budget = lock(&self.shared);
+            self.shared.closed.store(true, Ordering::Release);
+            std::mem::take(&mut budget.counted)
+        };
+        self.shared.backlog.remove(counted);
         notify_waiters(&self.shared);
     }
 }
@@ -278,7 +312,7 @@ mod tests {
 
     #[test]
     fn send_counts_pending_bytes_and_release_makes_room() {
-        let (ch, rx) = channel(4, Arc::new(AtomicBool::new(false)));
+        let (ch, rx) = channel(4, Arc::new(AtomicBool::new(false)), Arc::default());
         let mut tx = ch.sender();
         tx.send(out(b"hello")).unwrap();
         assert!(tx.over_watermark());
@@ -287,8 +321,36 @@ mod tests {
     }
 
     #[test]
+    fn the_backlog_counts_output_only_while_the_task_is_not_writing() {
+        let backlog = Arc::new(Backlog::with_limit(4));
+        let (ch, mut rx) = channel(1024, Arc::new(AtomicBool::new(false)), Arc::clone(&backlog));
+        let mut tx = ch.sender();
+        tx.send(out(b"hello")).unwrap();
+        assert!(
+            backlog.is_over(),
+            "waiting for a task that is free to write"
+        );
+        let got = rx.try_recv().unwrap();
+        rx.begin_write();
+        assert!(!backlog.is_over(), "taken to be written");
+        // A slow client: the task is stuck writing; more output piles up
+        // for it without holding up other workers.
+        tx.send(out(b"world!")).unwrap();
+        tx.send(out(b"again")).unwrap();
+        assert!(!backlog.is_over());
+        rx.release(got.byte_len());
+        tx.send(out(b"after")).unwrap();
+        assert!(backlog.is_over(), "the task is free again");
+        // Whatever is still counted leaves with the connection.
+        drop(rx);
+        assert!(!backlog.is_over());
+        assert_eq!(tx.send(out(b"late")), Err(Disconnected));
+        assert!(!backlog.is_over());
+    }
+
+    #[test]
     fn waiting_worker_wakes_when_client_drains() {
-        let (ch, mut rx) = channel(2, Arc::new(AtomicBool::new(false)));
+        let (ch, mut rx) = channel(2, Arc::new(AtomicBool::new(false)), Arc::default());
         let mut tx = ch.sender();
         tx.send(out(b"abcdef")).unwrap();
         let waiter = std::thread::spawn(move || tx.waiter().wait());
@@ -300,7 +362,7 @@ mod tests {
 
     #[test]
     fn waiting_worker_is_released_by_disconnect() {
-        let (ch, rx) = channel(2, Arc::new(AtomicBool::new(false)));
+        let (ch, rx) = channel(2, Arc::new(AtomicBool::new(false)), Arc::default());
         let mut tx = ch.sender();
         tx.send(out(b"abcdef")).unwrap();
         let waiter = std::thread::spawn(move || {
@@ -316,7 +378,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_sender_dropped_without_an_end_aborts_the_response() {
-        let (ch, mut rx) = channel(1024, Arc::new(AtomicBool::new(false)));
+        let (ch, mut rx) = channel(1024, Arc::new(AtomicBool::new(false)), Arc::default());
         let mut tx = ch.sender();
         tx.send(out(b"head")).unwrap();
         drop(tx);

@@ -12,6 +12,7 @@ use waitress_core::{Adjustments, ServeConfig};
 use waitress_proto::Limits;
 use waitress_proxy::ProxyConfig;
 
+use crate::backlog::Backlog;
 use crate::listener::{ConnectionLimit, Listener, accept_loop};
 use crate::logging::LOGGER;
 use crate::process_role::{self, Role, WorkerRole};
@@ -59,6 +60,8 @@ pub struct ServerShared {
     pub recv_bytes: usize,
     pub inbuf_overflow: usize,
     pub outbuf_high_watermark: usize,
+    /// Response bytes waiting for an I/O thread (workers hold off over it).
+    pub backlog: Arc<Backlog>,
     pub channel_timeout: u64,
     pub channel_request_lookahead: usize,
     pub log_socket_errors: bool,
@@ -195,12 +198,14 @@ fn serve(config: &ServeConfig, mut worker: Option<WorkerRole>) -> Result<Stopped
     let ident: Option<Arc<str>> = adj.ident.as_deref().map(Arc::from);
     let template = Python::attach(|py| EnvironTemplate::new(py, ident.as_deref()))
         .map_err(|e| RunError::startup(format!("cannot build the WSGI environ: {e}")))?;
+    let backlog = Arc::new(Backlog::default());
     let ctx = Arc::new(AppContext {
         app: application,
         template,
         ident: ident.clone(),
         expose_tracebacks: adj.expose_tracebacks,
         outbuf_overflow: adj.outbuf_overflow,
+        backlog: Arc::clone(&backlog),
     });
     let (dispatcher, workers) = WorkerPool::start(adj.threads.max(1), ctx)
         .map_err(|e| RunError::startup(format!("cannot start worker threads: {e}")))?;
@@ -213,6 +218,7 @@ fn serve(config: &ServeConfig, mut worker: Option<WorkerRole>) -> Result<Stopped
         recv_bytes: adj.recv_bytes.max(1),
         inbuf_overflow: adj.inbuf_overflow,
         outbuf_high_watermark: adj.outbuf_high_watermark,
+        backlog,
         channel_timeout: adj.channel_timeout,
         channel_request_lookahead: adj.channel_request_lookahead,
         log_socket_errors: adj.log_socket_errors,

@@ -256,6 +256,9 @@ fn worker_loop(queue: &Queue, ctx: &AppContext) {
     Python::attach(|py| {
         let mut finished = false;
         while let Some(job) = next_job(py, queue, finished) {
+            if ctx.backlog.is_over() {
+                py.detach(|| ctx.backlog.wait_for_room());
+            }
             serve(py, ctx, job.request, job.response);
             finished = true;
         }

@@ -14,6 +14,7 @@ use super::environ::EnvironTemplate;
 use super::exchange::{Exchange, RequestFacts, SharedExchange, lock};
 use super::file_wrapper::FileWrapper;
 use super::start_response::{ClientDisconnected, StartResponse, response_error_to_py};
+use crate::backlog::Backlog;
 use crate::logging::LOGGER;
 use crate::request::Request;
 use crate::response::ResponseSender;
@@ -28,6 +29,9 @@ pub struct AppContext {
     pub ident: Option<Arc<str>>,
     pub expose_tracebacks: bool,
     pub outbuf_overflow: usize,
+    /// Output waiting for the I/O threads; a worker holds off new requests
+    /// while it is over its limit.
+    pub backlog: Arc<Backlog>,
 }
 
 /// Why producing the body stopped early.
