@@ -46,7 +46,6 @@ where
         shared.outbuf_high_watermark,
         Arc::clone(&disconnected),
         Arc::clone(&shared.backlog),
-        Arc::clone(&shared.activity),
     );
     let mut session = Session {
         served: 0,
@@ -332,7 +331,6 @@ impl Session {
                 shutting_down: Arc::clone(&self.shared.shutting_down),
             },
             response: self.responses.sender(),
-            in_flight: self.shared.activity.job_submitted(),
         };
         self.shared.pool.submit(job);
         self.shared.count_request();

@@ -3,7 +3,6 @@
 //! application through PyO3. HTTP framing comes from `waitress-proto`,
 //! settings from `waitress-core`, proxy trust from `waitress-proxy`.
 
-mod activity;
 mod backlog;
 mod connection;
 mod date;

@@ -16,7 +16,6 @@ use bytes::Bytes;
 use smallvec::SmallVec;
 use tokio::sync::mpsc;
 
-use crate::activity::Activity;
 use crate::backlog::Backlog;
 use crate::transport::FileRegion;
 
@@ -85,7 +84,6 @@ struct Shared {
     closed: AtomicBool,
     high_watermark: usize,
     backlog: Arc<Backlog>,
-    activity: Arc<Activity>,
 }
 
 impl Shared {
@@ -149,7 +147,6 @@ pub fn channel(
     high_watermark: usize,
     disconnected: Arc<AtomicBool>,
     backlog: Arc<Backlog>,
-    activity: Arc<Activity>,
 ) -> (ResponseChannel, ResponseReceiver) {
     let (tx, rx) = mpsc::unbounded_channel();
     let shared = Arc::new(Shared {
@@ -159,7 +156,6 @@ pub fn channel(
         closed: AtomicBool::new(false),
         high_watermark,
         backlog,
-        activity,
     });
     (
         ResponseChannel {
@@ -202,9 +198,7 @@ impl ResponseSender {
                 self.shared.backlog.add(bytes);
             }
         }
-        self.tx.send(output).map_err(|_| Disconnected)?;
-        self.shared.activity.handed_off();
-        Ok(())
+        self.tx.send(output).map_err(|_| Disconnected)
     }
 
     /// Output handed over but not yet written to the socket.
@@ -318,12 +312,7 @@ mod tests {
 
     #[test]
     fn send_counts_pending_bytes_and_release_makes_room() {
-        let (ch, rx) = channel(
-            4,
-            Arc::new(AtomicBool::new(false)),
-            Arc::default(),
-            Arc::default(),
-        );
+        let (ch, rx) = channel(4, Arc::new(AtomicBool::new(false)), Arc::default());
         let mut tx = ch.sender();
         tx.send(out(b"hello")).unwrap();
         assert!(tx.over_watermark());
@@ -334,12 +323,7 @@ mod tests {
     #[test]
     fn the_backlog_counts_output_only_while_the_task_is_not_writing() {
         let backlog = Arc::new(Backlog::with_limit(4));
-        let (ch, mut rx) = channel(
-            1024,
-            Arc::new(AtomicBool::new(false)),
-            Arc::clone(&backlog),
-            Arc::default(),
-        );
+        let (ch, mut rx) = channel(1024, Arc::new(AtomicBool::new(false)), Arc::clone(&backlog));
         let mut tx = ch.sender();
         tx.send(out(b"hello")).unwrap();
         assert!(
@@ -366,12 +350,7 @@ mod tests {
 
     #[test]
     fn waiting_worker_wakes_when_client_drains() {
-        let (ch, mut rx) = channel(
-            2,
-            Arc::new(AtomicBool::new(false)),
-            Arc::default(),
-            Arc::default(),
-        );
+        let (ch, mut rx) = channel(2, Arc::new(AtomicBool::new(false)), Arc::default());
         let mut tx = ch.sender();
         tx.send(out(b"abcdef")).unwrap();
         let waiter = std::thread::spawn(move || tx.waiter().wait());
@@ -383,12 +362,7 @@ mod tests {
 
     #[test]
     fn waiting_worker_is_released_by_disconnect() {
-        let (ch, rx) = channel(
-            2,
-            Arc::new(AtomicBool::new(false)),
-            Arc::default(),
-            Arc::default(),
-        );
+        let (ch, rx) = channel(2, Arc::new(AtomicBool::new(false)), Arc::default());
         let mut tx = ch.sender();
         tx.send(out(b"abcdef")).unwrap();
         let waiter = std::thread::spawn(move || {
@@ -404,12 +378,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_sender_dropped_without_an_end_aborts_the_response() {
-        let (ch, mut rx) = channel(
-            1024,
-            Arc::new(AtomicBool::new(false)),
-            Arc::default(),
-            Arc::default(),
-        );
+        let (ch, mut rx) = channel(1024, Arc::new(AtomicBool::new(false)), Arc::default());
         let mut tx = ch.sender();
         tx.send(out(b"head")).unwrap();
         drop(tx);

@@ -12,7 +12,6 @@ use waitress_core::{Adjustments, ServeConfig};
 use waitress_proto::Limits;
 use waitress_proxy::ProxyConfig;
 
-use crate::activity::Activity;
 use crate::backlog::Backlog;
 use crate::listener::{ConnectionLimit, Listener, accept_loop};
 use crate::logging::LOGGER;
@@ -63,8 +62,6 @@ pub struct ServerShared {
     pub outbuf_high_watermark: usize,
     /// Response bytes waiting for an I/O thread (workers hold off over it).
     pub backlog: Arc<Backlog>,
-    /// Jobs in flight and hand-offs, for the I/O threads' lingering.
-    pub activity: Arc<Activity>,
     pub channel_timeout: u64,
     pub channel_request_lookahead: usize,
     pub log_socket_errors: bool,
@@ -167,10 +164,7 @@ fn serve(config: &ServeConfig, mut worker: Option<WorkerRole>) -> Result<Stopped
     let adj = &config.adjustments;
     let proxy = proxy_config(adj)?;
     let io_threads = io_thread_count();
-    let activity = Arc::new(Activity::default());
-    let lingering = Arc::clone(&activity);
     let runtime = tokio::runtime::Builder::new_multi_thread()
-        .on_thread_park(move || lingering.linger())
         .worker_threads(io_threads)
         .thread_name("waitress-io")
         .enable_all()
@@ -212,7 +206,6 @@ fn serve(config: &ServeConfig, mut worker: Option<WorkerRole>) -> Result<Stopped
         expose_tracebacks: adj.expose_tracebacks,
         outbuf_overflow: adj.outbuf_overflow,
         backlog: Arc::clone(&backlog),
-        activity: Arc::clone(&activity),
     });
     let (dispatcher, workers) = WorkerPool::start(adj.threads.max(1), ctx)
         .map_err(|e| RunError::startup(format!("cannot start worker threads: {e}")))?;
@@ -226,7 +219,6 @@ fn serve(config: &ServeConfig, mut worker: Option<WorkerRole>) -> Result<Stopped
         inbuf_overflow: adj.inbuf_overflow,
         outbuf_high_watermark: adj.outbuf_high_watermark,
         backlog,
-        activity,
         channel_timeout: adj.channel_timeout,
         channel_request_lookahead: adj.channel_request_lookahead,
         log_socket_errors: adj.log_socket_errors,

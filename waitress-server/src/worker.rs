@@ -27,7 +27,6 @@ use std::time::{Duration, Instant};
 
 use pyo3::prelude::*;
 
-use crate::activity::InFlight;
 use crate::logging::{LOGGER, QUEUE_LOGGER};
 use crate::python::wsgi::{AppContext, serve};
 use crate::request::Request;
@@ -38,9 +37,6 @@ use crate::thread_probe::ThreadProbe;
 pub struct Job {
     pub request: Request,
     pub response: ResponseSender,
-    /// Counts the job as running until it is dropped (I/O threads linger
-    /// for short jobs' responses).
-    pub in_flight: InFlight,
 }
 
 /// How long the queue may make no progress before a sleeping worker is
@@ -263,15 +259,7 @@ fn worker_loop(queue: &Queue, ctx: &AppContext) {
             if ctx.backlog.is_over() {
                 py.detach(|| ctx.backlog.wait_for_room());
             }
-            let Job {
-                request,
-                response,
-                in_flight,
-            } = job;
-            let started = Instant::now();
-            serve(py, ctx, request, response);
-            ctx.activity.job_finished(started.elapsed());
-            drop(in_flight);
+            serve(py, ctx, job.request, job.response);
             finished = true;
         }
     });

@@ -14,7 +14,6 @@ use super::environ::EnvironTemplate;
 use super::exchange::{Exchange, RequestFacts, SharedExchange, lock};
 use super::file_wrapper::FileWrapper;
 use super::start_response::{ClientDisconnected, StartResponse, response_error_to_py};
-use crate::activity::Activity;
 use crate::backlog::Backlog;
 use crate::logging::LOGGER;
 use crate::request::Request;
@@ -33,8 +32,6 @@ pub struct AppContext {
     /// Output waiting for the I/O threads; a worker holds off new requests
     /// while it is over its limit.
     pub backlog: Arc<Backlog>,
-    /// Job lengths, for the I/O threads' lingering.
-    pub activity: Arc<Activity>,
 }
 
 /// Why producing the body stopped early.
