@@ -97,15 +97,7 @@ pub struct Framing {
 }
 
 impl Framing {
-    fn nothing(warning: Option<EncodeWarning>) -> Self {
-        Framing {
-            prefix: None,
-            take: 0,
-            suffix: b"",
-            warning,
-        }
-    }
-
+    /// No chunk framing: `take` bytes as they are (0: nothing at all).
     fn bare(take: usize, warning: Option<EncodeWarning>) -> Self {
         Framing {
             prefix: None,
@@ -183,7 +175,7 @@ impl Encoder {
     /// (the caller copies the first `take`); `len == 0` produces nothing.
     pub fn frame(&mut self, len: usize) -> Framing {
         if len == 0 {
-            return Framing::nothing(None);
+            return Framing::bare(0, None);
         }
         match self {
             Encoder::Length {
@@ -223,7 +215,7 @@ impl Encoder {
                     }
                     _ => None,
                 };
-                Framing::nothing(warning)
+                Framing::bare(0, warning)
             }
         }
     }

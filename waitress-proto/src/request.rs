@@ -206,7 +206,7 @@ mod tests {
     }
 
     #[test]
-    fn taking_the_variables_gives_the_same_and_empties_the_headers() {
+    fn f08_f09_d16_b13_taking_the_variables_gives_the_same_and_empties_the_headers() {
         let names: Vec<String> = (0..40).map(|i| format!("X-{}", i % 25)).collect();
         let mut many: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "v")).collect();
         many.extend([("Cookie", "a=1"), ("cookie", "b=2"), ("Content-Type", "t")]);

@@ -269,6 +269,20 @@ fn worker_loop(queue: &Queue, ctx: &AppContext) {
 /// for `NUDGE_AFTER` while every worker is blocked, or for `SHARE_AFTER`
 /// whatever they do. Ticks only while a worker runs and another sleeps;
 /// parks otherwise.
+/// The nudger waits `look` (woken early by a submit) while watching.
+fn look_after<'q>(
+    queue: &'q Queue,
+    mut state: MutexGuard<'q, State>,
+    look: Duration,
+) -> MutexGuard<'q, State> {
+    state.watching = true;
+    queue
+        .nudge
+        .wait_timeout(state, look)
+        .map(|(s, _)| s)
+        .unwrap_or_else(|e| e.into_inner().0)
+}
+
 fn nudge_loop(queue: &Queue) {
     let mut probes: Vec<ThreadProbe> = Vec::new();
     let mut state = queue.lock();
@@ -289,12 +303,7 @@ fn nudge_loop(queue: &Queue) {
             // (measured on hello: 10k nudger wake-ups a second).
             if quiet < PARK_AFTER_QUIET_LOOKS {
                 quiet += 1;
-                state.watching = true;
-                state = queue
-                    .nudge
-                    .wait_timeout(state, MAX_LOOK)
-                    .map(|(s, _)| s)
-                    .unwrap_or_else(|e| e.into_inner().0);
+                state = look_after(queue, state, MAX_LOOK);
             } else {
                 state.watching = false;
                 state = queue.nudge.wait(state).unwrap_or_else(|e| e.into_inner());
@@ -306,12 +315,7 @@ fn nudge_loop(queue: &Queue) {
             continue;
         }
         quiet = 0;
-        state.watching = true;
-        state = queue
-            .nudge
-            .wait_timeout(state, look)
-            .map(|(s, _)| s)
-            .unwrap_or_else(|e| e.into_inner().0);
+        state = look_after(queue, state, look);
         let stalled = !state.jobs.is_empty() && state.idle > 0 && state.taken == before;
         before = state.taken;
         if !stalled {

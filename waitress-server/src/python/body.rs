@@ -5,10 +5,7 @@ use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedBytes;
 use pyo3::types::PyBytes;
 
-/// Chunks up to this size are copied; larger ones are shared with Python
-/// without a copy (the bytes object stays alive until written). A copy of a
-/// small chunk is cheaper than keeping a Python object alive across threads.
-const ZERO_COPY_MIN: usize = 16 * 1024;
+use super::exchange::COPY_BELOW;
 
 /// One body chunk from the app.
 #[derive(Debug)]
@@ -21,9 +18,13 @@ pub enum BodyChunk<'a> {
 }
 
 impl BodyChunk<'_> {
+    /// Below the exchange's copy threshold a chunk is borrowed (and
+    /// copied); larger ones are shared with Python without a copy (the bytes
+    /// object stays alive until written). A copy of a small chunk is cheaper
+    /// than keeping a Python object alive across threads.
     pub fn of<'a>(chunk: &'a Bound<'_, PyBytes>) -> BodyChunk<'a> {
         let data = chunk.as_bytes();
-        if data.len() < ZERO_COPY_MIN {
+        if data.len() < COPY_BELOW {
             BodyChunk::Borrowed(data)
         } else {
             BodyChunk::Shared(Bytes::from_owner(PyBackedBytes::from(chunk.clone())))

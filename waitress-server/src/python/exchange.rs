@@ -73,8 +73,9 @@ struct Pending {
     block: usize,
 }
 
-/// Chunks below this size are copied into blocks.
-const COPY_BELOW: usize = 16 * 1024;
+/// Chunks below this size are copied into blocks (larger ones are kept as
+/// they are; `BodyChunk::of` shares them with Python).
+pub(super) const COPY_BELOW: usize = 16 * 1024;
 const FIRST_BLOCK: usize = 512;
 
 impl Pending {
