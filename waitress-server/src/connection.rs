@@ -13,7 +13,7 @@ use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use bytes::{Buf, Bytes, BytesMut};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use waitress_core::SpillBuffer;
 use waitress_proto::{CONTINUE_RESPONSE, Event, ProtoError, RequestHead, RequestParser};
 
@@ -21,7 +21,7 @@ use crate::logging::LOGGER;
 use crate::request::{ConnInfo, Request, RequestLine, stage_environ};
 use crate::response::{self, End, Output};
 use crate::server::ServerShared;
-use crate::transport::Transport;
+use crate::transport::{ReadReady, Transport};
 use crate::worker::Job;
 
 /// At shutdown, how long a just-accepted connection may take to send its
@@ -53,7 +53,7 @@ where
         responses,
         response_rx,
         out_queue: VecDeque::new(),
-        buf: BytesMut::with_capacity(shared.recv_bytes),
+        buf: BytesMut::new(),
         parser: RequestParser::new(shared.limits),
         conn,
         disconnected,
@@ -82,7 +82,7 @@ struct Session {
 }
 
 /// The next parser event, reading more bytes when needed.
-async fn next_event<S: AsyncRead + Unpin>(
+async fn next_event<S: Transport>(
     session: &mut Session,
     stream: &mut S,
 ) -> Result<Result<Event, ProtoError>, Closed> {
@@ -131,7 +131,7 @@ impl Session {
     }
 
     /// Reads the rest of the current request's body into a spill buffer.
-    async fn read_body<S: AsyncRead + Unpin>(
+    async fn read_body<S: Transport>(
         &mut self,
         stream: &mut S,
         expected: u64,
@@ -148,7 +148,7 @@ impl Session {
         }
     }
 
-    async fn read_body_into<S: AsyncRead + Unpin>(
+    async fn read_body_into<S: Transport>(
         &mut self,
         stream: &mut S,
         body: &mut SpillBuffer,
@@ -204,7 +204,7 @@ impl Session {
     /// but has not sent its first request yet gets `FIRST_REQUEST_GRACE` to
     /// send it, so a stop (or a worker recycling) drops no request that was
     /// already on its way.
-    async fn read_more<S: AsyncRead + Unpin>(&mut self, stream: &mut S) -> Result<(), Closed> {
+    async fn read_more<S: Transport>(&mut self, stream: &mut S) -> Result<(), Closed> {
         // Heads are read `recv_bytes` at a time; bodies in larger reads, so
         // an upload costs a few system calls rather than one per 8 KiB.
         let want = if self.reading_body {
@@ -212,13 +212,20 @@ impl Session {
         } else {
             self.shared.recv_bytes
         };
-        if self.buf.capacity() - self.buf.len() < want {
+        // The start of a head: the connection (idle, or its request queued
+        // for a worker) holds no read buffer, and the bytes that come get
+        // one of their own size.
+        let fresh_head = !self.reading_body && self.buf.is_empty();
+        if fresh_head {
+            self.buf = BytesMut::new();
+        } else if self.buf.capacity() - self.buf.len() < want {
             self.buf.reserve(want);
         }
         let between_requests = self.parser.is_idle() && self.buf.is_empty();
         let fresh = self.served == 0;
         let timeout = Duration::from_secs(self.shared.channel_timeout);
-        let read = tokio::time::timeout(timeout, stream.read_buf(&mut self.buf));
+        let read =
+            tokio::time::timeout(timeout, read_into(stream, &mut self.buf, want, fresh_head));
         let result = if between_requests {
             tokio::pin!(read);
             tokio::select! {
@@ -363,6 +370,10 @@ impl Session {
                 // C-07: keep reading while the request is served, so a client
                 // that goes away is noticed (`waitress.client_disconnected`).
                 // read_buf is cancel-safe: bytes read are never lost.
+                let recv_bytes = self.shared.recv_bytes;
+                if self.buf.capacity() - self.buf.len() < recv_bytes {
+                    self.buf.reserve(recv_bytes);
+                }
                 tokio::select! {
                     out = self.response_rx.recv() => out,
                     read = stream.read_buf(&mut self.buf) => {
@@ -439,6 +450,48 @@ impl Session {
     }
 }
 
+/// Reads into `buf`: with `fresh`, through the I/O thread's scratch buffer
+/// (`want` bytes at most) into an allocation of just the bytes read;
+/// otherwise into `buf`'s spare room. Cancel-safe: bytes read are in `buf`.
+async fn read_into<S: Transport>(
+    stream: &mut S,
+    buf: &mut BytesMut,
+    want: usize,
+    fresh: bool,
+) -> std::io::Result<usize> {
+    if !fresh {
+        return stream.read_buf(buf).await;
+    }
+    loop {
+        stream.wait_readable().await?;
+        match read_now_exact(stream, buf, want) {
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+            read => return read,
+        }
+    }
+}
+
+thread_local! {
+    /// Where an I/O thread's fresh head reads land before their bytes are
+    /// copied out; sized to the largest `recv_bytes` asked for.
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+fn read_now_exact<S: ReadReady>(
+    stream: &S,
+    buf: &mut BytesMut,
+    want: usize,
+) -> std::io::Result<usize> {
+    SCRATCH.with_borrow_mut(|scratch| {
+        if scratch.len() < want {
+            scratch.resize(want, 0);
+        }
+        let n = stream.read_now(&mut scratch[..want])?;
+        buf.extend_from_slice(&scratch[..n]);
+        Ok(n)
+    })
+}
+
 /// Segments a connection keeps room for between responses.
 const KEPT_QUEUE_CAPACITY: usize = 16;
 
@@ -480,4 +533,46 @@ async fn write_queue<S: AsyncWrite + Unpin>(
         }
     }
     stream.flush().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncWriteExt;
+
+    #[tokio::test]
+    async fn a_fresh_head_read_allocates_only_the_bytes_that_came() {
+        let (mut server, mut client) = crate::transport::tcp_pair().await;
+        client.write_all(b"GET / HTTP/1.1\r\n").await.unwrap();
+        let mut buf = BytesMut::new();
+        let n = read_into(&mut server, &mut buf, 8192, true).await.unwrap();
+        assert_eq!(n, 16);
+        assert_eq!(&buf[..], b"GET / HTTP/1.1\r\n");
+        assert!(buf.capacity() < 64, "capacity {}", buf.capacity());
+        // The rest of a head goes into the spare room of the same buffer.
+        client.write_all(b"Host: x\r\n\r\n").await.unwrap();
+        buf.reserve(8192);
+        let n = read_into(&mut server, &mut buf, 8192, false).await.unwrap();
+        assert_eq!(n, 11);
+        assert_eq!(&buf[..], b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    }
+
+    #[tokio::test]
+    async fn a_fresh_read_takes_at_most_want_and_sees_the_end_of_stream() {
+        let (mut server, mut client) = crate::transport::tcp_pair().await;
+        client.write_all(&[b'x'; 100]).await.unwrap();
+        client.shutdown().await.unwrap();
+        let mut buf = BytesMut::new();
+        let mut total = 0;
+        loop {
+            let n = read_into(&mut server, &mut buf, 30, true).await.unwrap();
+            if n == 0 {
+                break;
+            }
+            assert!(n <= 30);
+            total += n;
+        }
+        assert_eq!(total, 100);
+        assert_eq!(buf.len(), 100);
+    }
 }

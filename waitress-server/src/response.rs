@@ -9,12 +9,13 @@
 //! is budgeted in bytes (`outbuf_high_watermark`, R-13): a worker that gets
 //! ahead of a slow client waits (without the GIL) until the client drains it.
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
+use std::task::{Context, Poll, Waker};
 
 use bytes::Bytes;
 use smallvec::SmallVec;
-use tokio::sync::mpsc;
 
 use crate::backlog::Backlog;
 use crate::transport::FileRegion;
@@ -60,10 +61,19 @@ pub enum End {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Disconnected;
 
-/// Output bytes handed over but not yet written, and whether a worker
-/// waits for them to drain.
+/// The hand-offs not yet taken by the connection task, the output bytes
+/// handed over but not yet written, and whether a worker waits for them to
+/// drain. One lock for both: a worker's send takes it anyway to count
+/// bytes, and a queue under it costs a connection a few hundred bytes where
+/// a tokio mpsc channel allocates a 3 KiB block (memory per connection).
 #[derive(Debug, Default)]
 struct Budget {
+    queue: VecDeque<Output>,
+    /// The connection task waiting in `recv`.
+    task: Option<Waker>,
+    /// The `ResponseChannel` and live `ResponseSender`s: `recv` ends once
+    /// none is left and the queue is empty.
+    handles: usize,
     pending: usize,
     /// Of `pending`, the bytes counted in the server's backlog: handed over
     /// while the connection task was not busy writing.
@@ -95,25 +105,29 @@ impl Shared {
 /// The connection's end that hands out a sender per request.
 #[derive(Debug)]
 pub struct ResponseChannel {
-    tx: mpsc::UnboundedSender<Output>,
     shared: Arc<Shared>,
 }
 
 impl ResponseChannel {
     /// The worker side for the next response.
     pub fn sender(&self) -> ResponseSender {
+        lock(&self.shared).handles += 1;
         ResponseSender {
-            tx: self.tx.clone(),
             shared: Arc::clone(&self.shared),
             ended: false,
         }
     }
 }
 
+impl Drop for ResponseChannel {
+    fn drop(&mut self) {
+        drop_handle(&self.shared, None);
+    }
+}
+
 /// Worker side, for one response.
 #[derive(Debug)]
 pub struct ResponseSender {
-    tx: mpsc::UnboundedSender<Output>,
     shared: Arc<Shared>,
     /// An output with an end was sent.
     ended: bool,
@@ -124,20 +138,37 @@ impl Drop for ResponseSender {
     /// unforeseen way) breaks the connection off rather than leaving the
     /// connection task waiting forever.
     fn drop(&mut self) {
-        if !self.ended {
-            let _ = self.tx.send(Output {
-                segments: Segments::new(),
-                file: None,
-                end: Some(End::Abort),
-            });
+        let abort = (!self.ended).then(|| Output {
+            segments: Segments::new(),
+            file: None,
+            end: Some(End::Abort),
+        });
+        drop_handle(&self.shared, abort);
+    }
+}
+
+/// A handle goes, queueing its last output if any; the task is woken when
+/// that output or the end of the channel is news to it.
+fn drop_handle(shared: &Shared, last: Option<Output>) {
+    let task = {
+        let mut budget = lock(shared);
+        budget.handles -= 1;
+        // Nothing is queued for a receiver that is gone.
+        let last = last.filter(|_| !shared.closed.load(Ordering::Acquire));
+        let news = last.is_some() || budget.handles == 0;
+        if let Some(output) = last {
+            budget.queue.push_back(output);
         }
+        if news { budget.task.take() } else { None }
+    };
+    if let Some(task) = task {
+        task.wake();
     }
 }
 
 /// Connection side.
 #[derive(Debug)]
 pub struct ResponseReceiver {
-    rx: mpsc::UnboundedReceiver<Output>,
     shared: Arc<Shared>,
 }
 
@@ -148,9 +179,11 @@ pub fn channel(
     disconnected: Arc<AtomicBool>,
     backlog: Arc<Backlog>,
 ) -> (ResponseChannel, ResponseReceiver) {
-    let (tx, rx) = mpsc::unbounded_channel();
     let shared = Arc::new(Shared {
-        budget: Mutex::new(Budget::default()),
+        budget: Mutex::new(Budget {
+            handles: 1,
+            ..Budget::default()
+        }),
         room: Condvar::new(),
         disconnected,
         closed: AtomicBool::new(false),
@@ -159,10 +192,9 @@ pub fn channel(
     });
     (
         ResponseChannel {
-            tx,
             shared: Arc::clone(&shared),
         },
-        ResponseReceiver { rx, shared },
+        ResponseReceiver { shared },
     )
 }
 
@@ -185,10 +217,11 @@ impl ResponseSender {
             self.ended = true;
         }
         let bytes = output.byte_len();
-        {
+        let task = {
             let mut budget = lock(&self.shared);
             // Checked under the lock the receiver's drop takes: bytes
-            // counted in the backlog are always taken out again.
+            // counted in the backlog are always taken out again, and no
+            // output is queued for a task that is gone.
             if self.shared.gone() {
                 return Err(Disconnected);
             }
@@ -197,8 +230,14 @@ impl ResponseSender {
                 budget.counted += bytes;
                 self.shared.backlog.add(bytes);
             }
+            budget.queue.push_back(output);
+            budget.task.take()
+        };
+        // Woken outside the lock: the task's first act is to take it.
+        if let Some(task) = task {
+            task.wake();
         }
-        self.tx.send(output).map_err(|_| Disconnected)
+        Ok(())
     }
 
     /// Output handed over but not yet written to the socket.
@@ -246,14 +285,35 @@ impl RoomWaiter {
 }
 
 impl ResponseReceiver {
-    /// Next hand-off; None only once every sender is gone.
+    /// Next hand-off; None only once the channel and every sender are
+    /// gone. Cancel-safe: a hand-off is taken only when it is returned.
     pub async fn recv(&mut self) -> Option<Output> {
-        self.rx.recv().await
+        std::future::poll_fn(|cx| self.poll_recv(cx)).await
+    }
+
+    fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<Option<Output>> {
+        let mut budget = lock(&self.shared);
+        if let Some(output) = budget.queue.pop_front() {
+            return Poll::Ready(Some(output));
+        }
+        if budget.handles == 0 {
+            return Poll::Ready(None);
+        }
+        // A stream's burst may have grown the queue; an idle connection
+        // keeps no more than a small one.
+        if budget.queue.capacity() > KEPT_QUEUE_CAPACITY {
+            budget.queue = VecDeque::new();
+        }
+        match &budget.task {
+            Some(task) if task.will_wake(cx.waker()) => {}
+            _ => budget.task = Some(cx.waker().clone()),
+        }
+        Poll::Pending
     }
 
     /// Another hand-off if one is already waiting (to batch writes).
     pub fn try_recv(&mut self) -> Option<Output> {
-        self.rx.try_recv().ok()
+        lock(&self.shared).queue.pop_front()
     }
 
     /// The task is about to write what it took: that output leaves the
@@ -287,15 +347,24 @@ impl Drop for ResponseReceiver {
     fn drop(&mut self) {
         // A receiver dropped mid-response (connection task ended) must never
         // leave a worker waiting for room, nor its bytes in the backlog.
-        let counted = {
+        let (counted, unsent) = {
             let mut budget = lock(&self.shared);
             self.shared.closed.store(true, Ordering::Release);
-            std::mem::take(&mut budget.counted)
+            budget.task = None;
+            (
+                std::mem::take(&mut budget.counted),
+                std::mem::take(&mut budget.queue),
+            )
         };
         self.shared.backlog.remove(counted);
         notify_waiters(&self.shared);
+        // Freed outside the lock (it may hold files and large buffers).
+        drop(unsent);
     }
 }
+
+/// Hand-offs a connection's queue keeps room for while idle.
+const KEPT_QUEUE_CAPACITY: usize = 8;
 
 #[cfg(test)]
 mod tests {
@@ -394,5 +463,58 @@ mod tests {
         drop(tx);
         assert!(rx.recv().await.unwrap().end.is_some());
         assert!(rx.try_recv().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_waiting_task_is_woken_by_a_send_from_another_thread() {
+        let (ch, mut rx) = channel(1024, Arc::new(AtomicBool::new(false)), Arc::default());
+        let mut tx = ch.sender();
+        let worker = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(20));
+            tx.send(out(b"late")).unwrap();
+            tx
+        });
+        let got = tokio::time::timeout(Duration::from_secs(30), rx.recv())
+            .await
+            .expect("woken")
+            .unwrap();
+        assert_eq!(&got.segments[0][..], b"late");
+        drop(worker.join().unwrap());
+        // Abort from the sender's drop, then nothing more while the
+        // channel can still hand out senders.
+        assert_eq!(rx.recv().await.unwrap().end, Some(End::Abort));
+        assert!(rx.try_recv().is_none());
+    }
+
+    #[tokio::test]
+    async fn recv_ends_once_the_channel_and_every_sender_are_gone() {
+        let (ch, mut rx) = channel(1024, Arc::new(AtomicBool::new(false)), Arc::default());
+        let mut tx = ch.sender();
+        tx.send(Output {
+            end: Some(End::Complete { keep_alive: true }),
+            ..Output::default()
+        })
+        .unwrap();
+        drop(ch);
+        let waiting = tokio::spawn(async move {
+            let first = rx.recv().await;
+            (first.is_some(), rx.recv().await.is_none())
+        });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        drop(tx);
+        let (first, ended) = tokio::time::timeout(Duration::from_secs(30), waiting)
+            .await
+            .expect("woken by the last handle")
+            .unwrap();
+        assert!(first && ended);
+    }
+
+    #[test]
+    fn a_sender_dropped_after_the_receiver_queues_nothing() {
+        let (ch, rx) = channel(1024, Arc::new(AtomicBool::new(false)), Arc::default());
+        let tx = ch.sender();
+        drop(rx);
+        drop(tx);
+        assert!(lock(&ch.shared).queue.is_empty());
     }
 }

@@ -35,13 +35,40 @@ impl FileRegion {
     }
 }
 
-pub trait Transport: AsyncRead + AsyncWrite + Unpin + Send {
+pub trait Transport: AsyncRead + AsyncWrite + ReadReady + Unpin + Send {
     /// Sends the whole region, or fails (the file shrank, the peer left).
     fn send_file<'a>(
         &'a mut self,
         region: &'a FileRegion,
     ) -> impl Future<Output = io::Result<()>> + Send + 'a;
 }
+
+/// Reading in two steps, so an idle connection holds no read buffer while
+/// it waits: wait until the socket has something, then take it at once.
+pub trait ReadReady {
+    /// Waits until a read would not block (bytes, end of stream or an error).
+    fn wait_readable(&self) -> impl Future<Output = io::Result<()>> + Send + '_;
+    /// Reads what is there now; `WouldBlock` when nothing is (the readiness
+    /// was stale).
+    fn read_now(&self, buf: &mut [u8]) -> io::Result<usize>;
+}
+
+macro_rules! read_ready_impl {
+    ($stream:ty) => {
+        impl ReadReady for $stream {
+            fn wait_readable(&self) -> impl Future<Output = io::Result<()>> + Send + '_ {
+                self.readable()
+            }
+            fn read_now(&self, buf: &mut [u8]) -> io::Result<usize> {
+                self.try_read(buf)
+            }
+        }
+    };
+}
+
+read_ready_impl!(tokio::net::TcpStream);
+#[cfg(unix)]
+read_ready_impl!(tokio::net::UnixStream);
 
 /// Portable path: read blocks from the page cache and write them.
 async fn copy_region<S: AsyncWrite + Unpin + Send>(
@@ -168,6 +195,16 @@ impl Transport for tokio::net::UnixStream {
     }
 }
 
+/// A connected loopback pair: (accepted side, client side).
+#[cfg(test)]
+pub(crate) async fn tcp_pair() -> (tokio::net::TcpStream, tokio::net::TcpStream) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let client = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (server, _) = listener.accept().await.unwrap();
+    (server, client)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -198,14 +235,6 @@ mod tests {
         f
     }
 
-    async fn pair() -> (tokio::net::TcpStream, tokio::net::TcpStream) {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let client = tokio::net::TcpStream::connect(addr).await.unwrap();
-        let (server, _) = listener.accept().await.unwrap();
-        (server, client)
-    }
-
     #[tokio::test]
     async fn sends_exactly_the_region() {
         let data: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
@@ -214,7 +243,7 @@ mod tests {
             offset: 1000,
             len: 2_000_000,
         };
-        let (mut server, mut client) = pair().await;
+        let (mut server, mut client) = tcp_pair().await;
         let reader = tokio::spawn(async move {
             let mut got = Vec::new();
             client.read_to_end(&mut got).await.unwrap();
@@ -237,7 +266,7 @@ mod tests {
             offset: 777,
             len: 2_500_000,
         };
-        let (mut server, mut client) = pair().await;
+        let (mut server, mut client) = tcp_pair().await;
         let reader = tokio::spawn(async move {
             let mut got = Vec::new();
             client.read_to_end(&mut got).await.unwrap();
@@ -265,7 +294,7 @@ mod tests {
             offset: 0,
             len: 10,
         };
-        let (mut server, _client) = pair().await;
+        let (mut server, _client) = tcp_pair().await;
         let err = server.send_file(&region).await.unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
     }
