@@ -82,7 +82,8 @@ pub fn measure(
         p99_us: w.p99_us,
         requests: w.requests,
         errors: w.errors(),
-        peak_rss_kib: peak,
+        peak_rss_kib: peak.rss_kib,
+        file_rss_kib: peak.file_kib,
         note: (!notes.is_empty()).then(|| notes.join("; ")),
     })
 }

@@ -54,7 +54,9 @@ pub fn render(meta: &Meta, plan: &Plan, results: &Results, targets: &[TargetLine
     );
     let _ = writeln!(
         out,
-        "- peak RSS: the server's whole process tree (sum of VmHWM)"
+        "- peak RSS: the server's whole process tree (sum of VmHWM); in brackets the part of it \
+         that is pages of files (RssFile: the code of the executable and shared libraries, \
+         mapped from the page cache), the rest being the processes' own memory"
     );
     for (server, version) in &meta.versions {
         let _ = writeln!(out, "- {server}: {version}");
@@ -212,7 +214,7 @@ fn render_section(
             } else {
                 "-".into()
             },
-            s.peak_rss_kib.map(mib).unwrap_or_else(|| "-".into()),
+            rss_cell(&s),
         );
     }
     if ideal {
@@ -226,6 +228,15 @@ fn render_section(
         for f in footnotes {
             let _ = writeln!(out, "- {}", cell(&f));
         }
+    }
+}
+
+/// Peak RSS with its file-backed part: `33.4 MiB (12.8 file)`.
+fn rss_cell(s: &Summary) -> String {
+    match (s.peak_rss_kib, s.file_rss_kib) {
+        (Some(peak), Some(file)) => format!("{} ({:.1} file)", mib(peak), file as f64 / 1024.0),
+        (Some(peak), None) => mib(peak),
+        _ => "-".into(),
     }
 }
 
@@ -381,13 +392,13 @@ mod tests {
         let text = render(&meta, &plan, &r, &evaluate(&r));
         // Ratios by round 3.00, 2.20, 2.90 -> median 2.90.
         assert!(
-            text.contains("| granian | wsgi, 1 worker(s), 4 blocking threads, HTTP/1 | 100 | 1 us | 10 us | 0 | 0.1 MiB | 3.00, 2.20, 2.90 | **2.90x** |"),
+            text.contains("| granian | wsgi, 1 worker(s), 4 blocking threads, HTTP/1 | 100 | 1 us | 10 us | 0 | 0.1 MiB (0.0 file) | 3.00, 2.20, 2.90 | **2.90x** |"),
             "{text}"
         );
         assert!(text.contains("| hello | 2.90x | - |"), "{text}");
         assert!(
             text.contains(
-                "| **waitress-rs** | --threads=4 | 300 | 3 us | 30 us | 0 | 0.3 MiB |  |  |"
+                "| **waitress-rs** | --threads=4 | 300 | 3 us | 30 us | 0 | 0.3 MiB (0.1 file) |  |  |"
             ),
             "{text}"
         );

@@ -16,6 +16,8 @@ pub struct Measurement {
     /// Socket errors + responses with status >= 400.
     pub errors: u64,
     pub peak_rss_kib: u64,
+    /// Of it, pages of files (code of the executable and libraries).
+    pub file_rss_kib: u64,
     /// Something the reader must know (e.g. "no wsgi.file_wrapper").
     pub note: Option<String>,
 }
@@ -85,6 +87,8 @@ pub struct Summary {
     pub errors: u64,
     /// The largest peak over all rounds.
     pub peak_rss_kib: Option<u64>,
+    /// The file-backed part of the round with the largest peak.
+    pub file_rss_kib: Option<u64>,
     /// (round, reason) of the runs that failed.
     pub failures: Vec<(u32, String)>,
     pub notes: BTreeSet<String>,
@@ -93,13 +97,15 @@ pub struct Summary {
 pub fn summarize(runs: &[(u32, RunOutcome)]) -> Summary {
     let ok: Vec<&Measurement> = runs.iter().filter_map(|(_, r)| r.as_ref().ok()).collect();
     let column = |f: fn(&Measurement) -> f64| median(&ok.iter().map(|m| f(m)).collect::<Vec<_>>());
+    let largest = ok.iter().max_by_key(|m| m.peak_rss_kib);
     Summary {
         measured: ok.len(),
         rps: column(|m| m.rps),
         p50_us: column(|m| m.p50_us),
         p99_us: column(|m| m.p99_us),
         errors: ok.iter().map(|m| m.errors).sum(),
-        peak_rss_kib: ok.iter().map(|m| m.peak_rss_kib).max(),
+        peak_rss_kib: largest.map(|m| m.peak_rss_kib),
+        file_rss_kib: largest.map(|m| m.file_rss_kib),
         failures: runs
             .iter()
             .filter_map(|(round, r)| r.as_ref().err().map(|e| (*round, e.clone())))
@@ -148,6 +154,7 @@ pub mod tests {
             requests: (rps * 5.0) as u64,
             errors: 0,
             peak_rss_kib: rps as u64,
+            file_rss_kib: rps as u64 / 4,
             note: None,
         }
     }
@@ -189,6 +196,7 @@ pub mod tests {
         a.note = Some("n".into());
         let mut b = m(300.0);
         b.errors = 1;
+        b.file_rss_kib = 10;
         let runs = vec![
             (1, Ok(a)),
             (2, Ok(b)),
@@ -201,6 +209,8 @@ pub mod tests {
         assert_eq!(s.p50_us, Some(2.0));
         assert_eq!(s.errors, 3);
         assert_eq!(s.peak_rss_kib, Some(300));
+        // The file-backed part of that same round, not the largest one.
+        assert_eq!(s.file_rss_kib, Some(10));
         assert_eq!(s.failures, vec![(4, "boom".to_string())]);
         assert_eq!(
             s.notes.into_iter().collect::<Vec<_>>(),

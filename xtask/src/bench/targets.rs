@@ -1,6 +1,8 @@
 //! Issue 7's targets, judged on the one-process figures of this run.
 
 use super::peers::{Config, Server};
+use std::fmt::Write as _;
+
 use super::stats::{Results, median};
 use super::workloads::Workload;
 
@@ -136,16 +138,25 @@ fn rss_target(results: &Results) -> TargetLine {
     let mut compared = Vec::new();
     let mut worse = Vec::new();
     for workload in Workload::ALL {
-        let ours = results
-            .summary(Config::OneProcess, workload, Server::Ours)
-            .peak_rss_kib;
-        let theirs = results
-            .summary(Config::OneProcess, workload, Server::Waitress)
-            .peak_rss_kib;
-        if let (Some(o), Some(w)) = (ours, theirs) {
+        let ours = results.summary(Config::OneProcess, workload, Server::Ours);
+        let theirs = results.summary(Config::OneProcess, workload, Server::Waitress);
+        if let (Some(o), Some(w)) = (ours.peak_rss_kib, theirs.peak_rss_kib) {
             compared.push(workload.name());
             if o > w {
-                worse.push(format!("{} {} vs {}", workload.name(), mib(o), mib(w)));
+                let mut text = format!("{} {} vs {}", workload.name(), mib(o), mib(w));
+                // Where the difference lies: code mapped from files, or
+                // the processes' own memory.
+                if let (Some(of), Some(wf)) = (ours.file_rss_kib, theirs.file_rss_kib) {
+                    let _ = write!(
+                        text,
+                        " (file-backed {} vs {}, own memory {} vs {})",
+                        mib(of),
+                        mib(wf),
+                        mib(o.saturating_sub(of)),
+                        mib(w.saturating_sub(wf))
+                    );
+                }
+                worse.push(text);
             }
         }
     }
@@ -255,6 +266,31 @@ mod tests {
         let hello = find(&lines, "hello: >= 1.5x granian");
         assert_eq!(hello.verdict, Verdict::Fail);
         assert!(hello.text.ends_with("1.25x"));
+    }
+
+    #[test]
+    fn an_rss_failure_says_where_the_difference_lies() {
+        let one = Config::OneProcess;
+        let mut r = Results::default();
+        let with = |peak_mib: u64, file_mib: u64| {
+            let mut x = m(100.0);
+            x.peak_rss_kib = peak_mib * 1024;
+            x.file_rss_kib = file_mib * 1024;
+            x
+        };
+        r.record(one, Workload::Flask, Server::Ours, 1, Ok(with(34, 13)));
+        r.record(one, Workload::Flask, Server::Waitress, 1, Ok(with(32, 11)));
+        let lines = evaluate(&r);
+        let rss = find(&lines, "peak RSS");
+        assert_eq!(rss.verdict, Verdict::Fail);
+        assert!(
+            rss.text.ends_with(
+                "higher on flask 34.0 MiB vs 32.0 MiB \
+                 (file-backed 13.0 MiB vs 11.0 MiB, own memory 21.0 MiB vs 21.0 MiB)"
+            ),
+            "{}",
+            rss.text
+        );
     }
 
     #[test]
