@@ -53,6 +53,34 @@ pub trait ReadReady {
     fn read_now(&self, buf: &mut [u8]) -> io::Result<usize>;
 }
 
+/// A read that leaves the socket's readiness as tokio's own `poll_read`
+/// does: a short read means the socket was drained, so readiness is
+/// cleared (as of before the read: an event that came meanwhile is kept)
+/// and the next wait goes to the poller instead of costing a read that
+/// fails with `WouldBlock`, one system call per request. Not on Windows,
+/// where tokio does not do it either.
+fn read_now_clearing(
+    try_io: impl FnOnce(&mut dyn FnMut() -> io::Result<usize>) -> io::Result<usize>,
+    mut try_read: impl FnMut(&mut [u8]) -> io::Result<usize>,
+    buf: &mut [u8],
+) -> io::Result<usize> {
+    let want = buf.len();
+    let mut short = None;
+    let result = try_io(&mut || {
+        let n = try_read(buf)?;
+        if cfg!(unix) && n > 0 && n < want {
+            short = Some(n);
+            // Makes try_io clear the readiness it saw before the read.
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        Ok(n)
+    });
+    match (result, short) {
+        (_, Some(n)) => Ok(n),
+        (result, None) => result,
+    }
+}
+
 macro_rules! read_ready_impl {
     ($stream:ty) => {
         impl ReadReady for $stream {
@@ -60,7 +88,11 @@ macro_rules! read_ready_impl {
                 self.readable()
             }
             fn read_now(&self, buf: &mut [u8]) -> io::Result<usize> {
-                self.try_read(buf)
+                read_now_clearing(
+                    |f| self.try_io(tokio::io::Interest::READABLE, f),
+                    |b| self.try_read(b),
+                    buf,
+                )
             }
         }
     };
@@ -233,6 +265,39 @@ mod tests {
             .unwrap();
         std::fs::remove_file(&path).unwrap();
         f
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_short_read_leaves_the_socket_waiting_for_new_bytes() {
+        use std::time::Duration;
+        use tokio::io::AsyncWriteExt;
+        let (server, mut client) = tcp_pair().await;
+        client.write_all(b"abcdefghij").await.unwrap();
+        let mut buf = [0u8; 4];
+        // A full read may have left bytes: the socket stays readable.
+        server.wait_readable().await.unwrap();
+        assert_eq!(server.read_now(&mut buf).unwrap(), 4);
+        tokio::time::timeout(Duration::from_secs(30), server.wait_readable())
+            .await
+            .expect("still readable")
+            .unwrap();
+        assert_eq!(server.read_now(&mut buf).unwrap(), 4);
+        let mut big = [0u8; 64];
+        assert_eq!(server.read_now(&mut big).unwrap(), 2);
+        // Drained by a short read: the next wait goes to the poller rather
+        // than returning at once for a read that would fail.
+        assert!(
+            tokio::time::timeout(Duration::from_millis(50), server.wait_readable())
+                .await
+                .is_err()
+        );
+        client.write_all(b"kl").await.unwrap();
+        tokio::time::timeout(Duration::from_secs(30), server.wait_readable())
+            .await
+            .expect("new bytes wake the wait")
+            .unwrap();
+        assert_eq!(server.read_now(&mut big).unwrap(), 2);
     }
 
     #[tokio::test]
