@@ -451,7 +451,8 @@ impl Session {
 }
 
 /// Reads into `buf`: with `fresh`, through the I/O thread's scratch buffer
-/// (`want` bytes at most) into an allocation of just the bytes read;
+/// (`want` bytes at most, and no more than `SCRATCH_MAX`) into an allocation
+/// of just the bytes read;
 /// otherwise into `buf`'s spare room. Cancel-safe: bytes read are in `buf`.
 async fn read_into<S: Transport>(
     stream: &mut S,
@@ -471,9 +472,14 @@ async fn read_into<S: Transport>(
     }
 }
 
+/// Largest first read of a head through the scratch buffer: the buffer is
+/// zeroed once per I/O thread, so a huge `recv_bytes` must not size it; a
+/// longer head continues with reads of `recv_bytes` into its own buffer.
+const SCRATCH_MAX: usize = 64 * 1024;
+
 thread_local! {
     /// Where an I/O thread's fresh head reads land before their bytes are
-    /// copied out; sized to the largest `recv_bytes` asked for.
+    /// copied out.
     static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
@@ -482,6 +488,7 @@ fn read_now_exact<S: ReadReady>(
     buf: &mut BytesMut,
     want: usize,
 ) -> std::io::Result<usize> {
+    let want = want.min(SCRATCH_MAX);
     SCRATCH.with_borrow_mut(|scratch| {
         if scratch.len() < want {
             scratch.resize(want, 0);
@@ -555,6 +562,28 @@ mod tests {
         let n = read_into(&mut server, &mut buf, 8192, false).await.unwrap();
         assert_eq!(n, 11);
         assert_eq!(&buf[..], b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    }
+
+    #[tokio::test]
+    async fn a_huge_recv_bytes_does_not_size_the_scratch_buffer() {
+        let (mut server, mut client) = crate::transport::tcp_pair().await;
+        let head = vec![b'h'; SCRATCH_MAX + 1000];
+        let writer = tokio::spawn(async move {
+            client.write_all(&head).await.unwrap();
+            client
+        });
+        let mut buf = BytesMut::new();
+        let mut total = 0;
+        while total < SCRATCH_MAX + 1000 {
+            let n = read_into(&mut server, &mut buf, 1 << 30, true)
+                .await
+                .unwrap();
+            assert!(n > 0 && n <= SCRATCH_MAX);
+            total += n;
+        }
+        assert_eq!(buf.len(), SCRATCH_MAX + 1000);
+        SCRATCH.with_borrow(|scratch| assert!(scratch.len() <= SCRATCH_MAX));
+        drop(writer.await.unwrap());
     }
 
     #[tokio::test]
