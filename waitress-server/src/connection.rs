@@ -215,8 +215,8 @@ impl Session {
         // The start of a head: the connection (idle, or its request queued
         // for a worker) holds no read buffer, and the bytes that come get
         // one of their own size.
-        let fresh_head = !self.reading_body && self.buf.is_empty();
-        if fresh_head {
+        let head_start = !self.reading_body && self.buf.is_empty();
+        if head_start {
             self.buf = BytesMut::new();
         } else if self.buf.capacity() - self.buf.len() < want {
             self.buf.reserve(want);
@@ -225,7 +225,7 @@ impl Session {
         let fresh = self.served == 0;
         let timeout = Duration::from_secs(self.shared.channel_timeout);
         let read =
-            tokio::time::timeout(timeout, read_into(stream, &mut self.buf, want, fresh_head));
+            tokio::time::timeout(timeout, read_into(stream, &mut self.buf, want, head_start));
         let result = if between_requests {
             tokio::pin!(read);
             tokio::select! {
@@ -350,7 +350,7 @@ impl Session {
         let mut queue = std::mem::take(&mut self.out_queue);
         let kept = self.write_response_with(stream, &mut queue).await;
         // Only a small queue is kept: an idle connection holds no more.
-        if queue.capacity() <= KEPT_QUEUE_CAPACITY {
+        if queue.capacity() <= KEPT_SEGMENTS {
             queue.clear();
             self.out_queue = queue;
         }
@@ -450,17 +450,17 @@ impl Session {
     }
 }
 
-/// Reads into `buf`: with `fresh`, through the I/O thread's scratch buffer
+/// Reads into `buf`: with `exact`, through the I/O thread's scratch buffer
 /// (`want` bytes at most, and no more than `SCRATCH_MAX`) into an allocation
-/// of just the bytes read;
-/// otherwise into `buf`'s spare room. Cancel-safe: bytes read are in `buf`.
+/// of just the bytes read; otherwise into `buf`'s spare room. Cancel-safe:
+/// bytes read are in `buf`.
 async fn read_into<S: Transport>(
     stream: &mut S,
     buf: &mut BytesMut,
     want: usize,
-    fresh: bool,
+    exact: bool,
 ) -> std::io::Result<usize> {
-    if !fresh {
+    if !exact {
         return stream.read_buf(buf).await;
     }
     loop {
@@ -499,8 +499,8 @@ fn read_now_exact<S: ReadReady>(
     })
 }
 
-/// Segments a connection keeps room for between responses.
-const KEPT_QUEUE_CAPACITY: usize = 16;
+/// Segments a connection's write queue keeps room for between responses.
+const KEPT_SEGMENTS: usize = 16;
 
 async fn write_all<S: AsyncWrite + Unpin>(stream: &mut S, data: &[u8]) -> std::io::Result<()> {
     stream.write_all(data).await?;

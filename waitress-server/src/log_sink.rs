@@ -177,26 +177,34 @@ impl<'a> MakeWriter<'a> for LogSink {
     }
 }
 
+/// A writer tests can read back, counting write calls.
+#[cfg(test)]
+#[derive(Clone, Default)]
+pub(crate) struct Capture(pub(crate) Arc<std::sync::Mutex<(Vec<u8>, usize)>>);
+
+#[cfg(test)]
+impl Capture {
+    pub(crate) fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().0.clone()).unwrap()
+    }
+}
+
+#[cfg(test)]
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let mut inner = self.0.lock().unwrap();
+        inner.0.extend_from_slice(buf);
+        inner.1 += 1;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Mutex as StdMutex;
-
-    /// A writer the test can read back, counting write calls.
-    #[derive(Clone, Default)]
-    struct Capture(Arc<StdMutex<(Vec<u8>, usize)>>);
-
-    impl Write for Capture {
-        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-            let mut inner = self.0.lock().unwrap();
-            inner.0.extend_from_slice(buf);
-            inner.1 += 1;
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
-    }
 
     #[test]
     fn every_line_arrives_in_order_from_many_threads() {

@@ -301,7 +301,7 @@ impl ResponseReceiver {
         }
         // A stream's burst may have grown the queue; an idle connection
         // keeps no more than a small one.
-        if budget.queue.capacity() > KEPT_QUEUE_CAPACITY {
+        if budget.queue.capacity() > KEPT_HANDOFFS {
             budget.queue = VecDeque::new();
         }
         match &budget.task {
@@ -364,7 +364,7 @@ impl Drop for ResponseReceiver {
 }
 
 /// Hand-offs a connection's queue keeps room for while idle.
-const KEPT_QUEUE_CAPACITY: usize = 8;
+const KEPT_HANDOFFS: usize = 8;
 
 #[cfg(test)]
 mod tests {

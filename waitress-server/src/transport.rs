@@ -53,46 +53,31 @@ pub trait ReadReady {
     fn read_now(&self, buf: &mut [u8]) -> io::Result<usize>;
 }
 
-/// A read that leaves the socket's readiness as tokio's own `poll_read`
-/// does: a short read means the socket was drained, so readiness is
-/// cleared (as of before the read: an event that came meanwhile is kept)
-/// and the next wait goes to the poller instead of costing a read that
-/// fails with `WouldBlock`, one system call per request. Not on Windows,
-/// where tokio does not do it either.
-fn read_now_clearing(
-    try_io: impl FnOnce(&mut dyn FnMut() -> io::Result<usize>) -> io::Result<usize>,
-    mut try_read: impl FnMut(&mut [u8]) -> io::Result<usize>,
-    buf: &mut [u8],
-) -> io::Result<usize> {
-    let want = buf.len();
-    let mut short = None;
-    let result = try_io(&mut || {
-        let n = try_read(buf)?;
-        if cfg!(unix) && n > 0 && n < want {
-            short = Some(n);
-            // Makes try_io clear the readiness it saw before the read.
-            return Err(io::ErrorKind::WouldBlock.into());
-        }
-        Ok(n)
-    });
-    match (result, short) {
-        (_, Some(n)) => Ok(n),
-        (result, None) => result,
-    }
-}
-
 macro_rules! read_ready_impl {
     ($stream:ty) => {
         impl ReadReady for $stream {
             fn wait_readable(&self) -> impl Future<Output = io::Result<()>> + Send + '_ {
                 self.readable()
             }
+            /// Leaves the readiness as tokio's own `poll_read` does: a short
+            /// read means the socket was drained, so readiness is cleared
+            /// (as of before the read: an event that came meanwhile is
+            /// kept) and the next wait goes to the poller instead of costing
+            /// a read that fails with `WouldBlock`, a system call per
+            /// request. Not on Windows, where tokio does not do it either.
             fn read_now(&self, buf: &mut [u8]) -> io::Result<usize> {
-                read_now_clearing(
-                    |f| self.try_io(tokio::io::Interest::READABLE, f),
-                    |b| self.try_read(b),
-                    buf,
-                )
+                let want = buf.len();
+                let mut short = None;
+                let result = self.try_io(tokio::io::Interest::READABLE, || {
+                    let n = self.try_read(buf)?;
+                    if cfg!(unix) && n > 0 && n < want {
+                        short = Some(n);
+                        // Makes try_io clear the readiness it saw before the read.
+                        return Err(io::ErrorKind::WouldBlock.into());
+                    }
+                    Ok(n)
+                });
+                short.map_or(result, Ok)
             }
         }
     };

@@ -231,10 +231,10 @@ fn render_section(
     }
 }
 
-/// Peak RSS with its file-backed part: `33.4 MiB (12.8 file)`.
+/// Peak RSS with its file-backed part: `33.4 MiB (12.8 MiB file)`.
 fn rss_cell(s: &Summary) -> String {
     match (s.peak_rss_kib, s.file_rss_kib) {
-        (Some(peak), Some(file)) => format!("{} ({:.1} file)", mib(peak), file as f64 / 1024.0),
+        (Some(peak), Some(file)) => format!("{} ({} file)", mib(peak), mib(file)),
         (Some(peak), None) => mib(peak),
         _ => "-".into(),
     }
@@ -392,13 +392,13 @@ mod tests {
         let text = render(&meta, &plan, &r, &evaluate(&r));
         // Ratios by round 3.00, 2.20, 2.90 -> median 2.90.
         assert!(
-            text.contains("| granian | wsgi, 1 worker(s), 4 blocking threads, HTTP/1 | 100 | 1 us | 10 us | 0 | 0.1 MiB (0.0 file) | 3.00, 2.20, 2.90 | **2.90x** |"),
+            text.contains("| granian | wsgi, 1 worker(s), 4 blocking threads, HTTP/1 | 100 | 1 us | 10 us | 0 | 0.1 MiB (0.0 MiB file) | 3.00, 2.20, 2.90 | **2.90x** |"),
             "{text}"
         );
         assert!(text.contains("| hello | 2.90x | - |"), "{text}");
         assert!(
             text.contains(
-                "| **waitress-rs** | --threads=4 | 300 | 3 us | 30 us | 0 | 0.3 MiB (0.1 file) |  |  |"
+                "| **waitress-rs** | --threads=4 | 300 | 3 us | 30 us | 0 | 0.3 MiB (0.1 MiB file) |  |  |"
             ),
             "{text}"
         );
