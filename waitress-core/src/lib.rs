@@ -1,8 +1,8 @@
 //! waitress-core: the one settings schema of waitress-rs (every adjustment
 //! of waitress, with its names, casts, defaults and messages), the
 //! waitress-serve style command line and `--config` TOML file, listen specs
-//! and listening sockets, and the request/response buffers that spill to
-//! temporary files.
+//! and listening sockets, and the request body buffer that spills to a
+//! temporary file.
 //!
 //! No tokio, no Python: everything here is plain std + libc and can be
 //! tested and fuzzed alone.
@@ -50,7 +50,7 @@ pub use bind::{
     BoundListener, ListenerAddr, bind_listeners, cleanup_unix_sockets, configure_accepted,
     configure_accepted_fd, serving_urls, serving_urls_for,
 };
-pub use buffer::{BodyReader, OutputBuffer, SpillBuffer};
+pub use buffer::{BodyReader, SpillBuffer};
 pub use error::{ConfigError, ConfigErrorKind, EXIT_CONFIG, EXIT_FAILURE};
 pub use help::{PROGRAM, help_text};
 pub use listen::INVALID_HOST_PORT;

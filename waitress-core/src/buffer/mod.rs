@@ -1,9 +1,8 @@
-//! The request body buffer (B-15) and the response output queue:
-//! held in memory, moved to an anonymous temporary file once the pending
-//! bytes reach the overflow setting, never losing or reordering data.
+//! The request body buffer (B-15): held in memory, moved to an anonymous
+//! temporary file once the body reaches `inbuf_overflow`, never losing or
+//! reordering data. (Response output spills in waitress-server's exchange,
+//! which sends its file with sendfile.)
 
-mod output;
 mod spill;
 
-pub use output::OutputBuffer;
 pub use spill::{BodyReader, SpillBuffer};

@@ -124,7 +124,7 @@ impl SpillBuffer {
 }
 
 /// Whether a length reaches the overflow threshold.
-pub(super) fn reaches(len: u64, overflow: usize) -> bool {
+fn reaches(len: u64, overflow: usize) -> bool {
     u64::try_from(overflow).is_ok_and(|limit| len >= limit)
 }
 
