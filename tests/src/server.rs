@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(20);
 /// How long a stopping server may take to exit.
 const EXIT_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long `expect_log` waits for a line.
+const LOG_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The workspace root (the parent of this crate's directory).
 pub fn workspace_root() -> PathBuf {
@@ -321,6 +323,17 @@ impl Server {
     /// Everything the server printed so far.
     pub fn log_text(&self) -> String {
         self.log.lock().unwrap().join("\n")
+    }
+
+    /// Waits for a log line containing `needle`; panics with the whole log
+    /// if none comes. The server writes its log from a background thread,
+    /// so a line can reach us after the response that followed it.
+    pub fn expect_log(&self, needle: &str) {
+        assert!(
+            self.wait_for_log(needle, LOG_TIMEOUT),
+            "no log line containing {needle:?} in:\n{}",
+            self.log_text()
+        );
     }
 
     /// Waits until a log line containing `needle` appears.

@@ -145,10 +145,7 @@ fn r13_client_disconnect_mid_stream_stops_iteration_and_closes() {
         assert!(Instant::now() < deadline, "close() not called: {events}");
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert!(server.wait_for_log(
-        "INFO:waitress:Client disconnected while serving /stream",
-        Duration::from_secs(5)
-    ));
+    server.expect_log("INFO:waitress:Client disconnected while serving /stream");
 }
 
 #[test]
@@ -246,10 +243,7 @@ fn t03_connection_limit_reached_and_recovered() {
         .start();
     let a = connect(server.addr());
     let b = connect(server.addr());
-    assert!(server.wait_for_log(
-        "WARNING:waitress:total open connections reached the connection limit, no longer accepting new connections",
-        Duration::from_secs(5)
-    ));
+    server.expect_log("WARNING:waitress:total open connections reached the connection limit, no longer accepting new connections");
     // A third client waits in the backlog...
     let mut c = connect(server.addr());
     c.write_all(&get("/")).unwrap();
@@ -265,10 +259,9 @@ fn t03_connection_limit_reached_and_recovered() {
     c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     let mut reader = Reader::new(c);
     assert_eq!(reader.response(false).status, 200);
-    assert!(server.wait_for_log(
+    server.expect_log(
         "INFO:waitress:total open connections dropped below the connection limit, listening again",
-        Duration::from_secs(5)
-    ));
+    );
     drop(b);
 }
 
@@ -289,15 +282,8 @@ fn task_queue_depth_warning_with_one_thread() {
     for c in clients {
         assert_eq!(c.join().unwrap(), 200);
     }
-    let log = server.log_text();
-    assert!(
-        log.contains("WARNING:waitress.queue:Task queue depth is 1"),
-        "{log}"
-    );
-    assert!(
-        log.contains("WARNING:waitress.queue:Task queue depth is 2"),
-        "{log}"
-    );
+    server.expect_log("WARNING:waitress.queue:Task queue depth is 1");
+    server.expect_log("WARNING:waitress.queue:Task queue depth is 2");
 }
 
 #[cfg(unix)]
@@ -479,10 +465,7 @@ fn d18_shutdown_runs_atexit_and_app_logging_works() {
         .start();
     assert_eq!(request(server.addr(), &get("/x")).status, 200);
     // K-05: logging.basicConfig() is in place for the app's own loggers.
-    assert!(server.wait_for_log(
-        "WARNING:atexit_app:app log line from /x",
-        Duration::from_secs(5)
-    ));
+    server.expect_log("WARNING:atexit_app:app log line from /x");
     server.signal(libc::SIGINT);
     assert!(server.wait_exit().success());
     assert_eq!(std::fs::read_to_string(&marker).unwrap(), "atexit ran");
@@ -502,10 +485,7 @@ fn log_level_filters_waitress_messages() {
         .start_quiet(addr);
     let resp = request(addr, &get("/raise"));
     assert_eq!(resp.status, 500);
-    assert!(server.wait_for_log(
-        "ERROR:waitress:Exception while serving /raise",
-        Duration::from_secs(5)
-    ));
+    server.expect_log("ERROR:waitress:Exception while serving /raise");
     // No INFO line at level error, not even "Serving on".
     assert!(
         !server.log_text().contains("INFO:"),

@@ -1,8 +1,6 @@
 //! Section 8 through the real binary: framing and header rules with the
 //! section-0 decisions (D-11..D-14).
 
-use std::time::Duration;
-
 use waitress_tests::client::Reader;
 use waitress_tests::{ServerBuilder, connect, request, send_raw};
 
@@ -63,10 +61,7 @@ fn d12_r03_no_body_statuses_drop_body_and_keep_alive() {
     assert_eq!(reader.response(false).status, 304);
     reader.write(&get("/after"));
     assert_eq!(reader.response(false).body, b"body-of-/after");
-    assert!(server.wait_for_log(
-        "WARNING:waitress:application-written content was ignored due to HTTP response that may not contain a message-body: (204 No Content)",
-        Duration::from_secs(5)
-    ), "{}", server.log_text());
+    server.expect_log("WARNING:waitress:application-written content was ignored due to HTTP response that may not contain a message-body: (204 No Content)");
 }
 
 #[test]
@@ -86,14 +81,8 @@ fn r06_content_length_is_enforced() {
         text.ends_with("\r\n\r\nhello"),
         "too few bytes: sent, then closed: {text}"
     );
-    assert!(server.wait_for_log(
-        "WARNING:waitress:application-written content exceeded the number of bytes specified by Content-Length header (5)",
-        Duration::from_secs(5)
-    ));
-    assert!(server.wait_for_log(
-        "WARNING:waitress:application returned too few bytes (5) for specified Content-Length (10) via app_iter",
-        Duration::from_secs(5)
-    ), "{}", server.log_text());
+    server.expect_log("WARNING:waitress:application-written content exceeded the number of bytes specified by Content-Length header (5)");
+    server.expect_log("WARNING:waitress:application returned too few bytes (5) for specified Content-Length (10) via app_iter");
 }
 
 #[test]
@@ -129,7 +118,7 @@ fn s02_exc_info_replaces_headers_before_the_head_and_reraises_after() {
     assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{text}");
     assert!(text.contains("partial"), "{text}");
     assert!(!text.contains("never"), "{text}");
-    assert!(server.wait_for_log("ValueError: too late", Duration::from_secs(5)));
+    server.expect_log("ValueError: too late");
 }
 
 #[test]

@@ -64,11 +64,7 @@ fn a_worker_that_dies_is_restarted() {
     let first = pid_of_response(server.addr());
     // SAFETY: killing the worker process the test just asked for its pid.
     unsafe { libc::kill(first as i32, libc::SIGKILL) };
-    assert!(
-        server.wait_for_log("exited unexpectedly", Duration::from_secs(5)),
-        "{}",
-        server.log_text()
-    );
+    server.expect_log("exited unexpectedly");
     let deadline = Instant::now() + Duration::from_secs(10);
     let second = loop {
         if let Ok(mut s) = std::net::TcpStream::connect(server.addr()) {
@@ -108,7 +104,7 @@ fn max_requests_recycles_without_failing_a_request() {
         "recycled at least 3 times: {pids:?}\n{}",
         server.log_text()
     );
-    assert!(server.log_text().contains("reached max_requests"));
+    server.expect_log("reached max_requests");
 }
 
 #[test]
