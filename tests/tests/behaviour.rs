@@ -431,6 +431,39 @@ fn t02_blocking_requests_run_concurrently_up_to_threads() {
 }
 
 #[test]
+fn a_response_is_not_held_back_while_its_worker_serves_a_slow_request() {
+    // Under load a worker may leave the wake-up of a connection task in a
+    // batch (waitress-server's wake_batch): three quick requests queued
+    // behind a busy worker, then a 3 s one. The quick answers must go out
+    // when they are ready, not when the worker is done with the slow one.
+    let server = ServerBuilder::new("behaviour:app")
+        .arg("--threads=1")
+        .start();
+    let addr = server.addr();
+    let client = |path: &'static str, after_ms: u64| {
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(after_ms));
+            let status = request(addr, &get(path)).status;
+            (status, Instant::now())
+        })
+    };
+    let busy = client("/sleep?s=0.3", 0);
+    let quick: Vec<_> = (0..3).map(|i| client("/sleep?s=0", 100 + 20 * i)).collect();
+    let slow = client("/sleep?s=3", 200);
+    assert_eq!(busy.join().unwrap().0, 200);
+    let (status, slow_done) = slow.join().unwrap();
+    assert_eq!(status, 200);
+    for q in quick {
+        let (status, done) = q.join().unwrap();
+        assert_eq!(status, 200);
+        assert!(
+            done + Duration::from_secs(2) < slow_done,
+            "a quick response waited for the slow request"
+        );
+    }
+}
+
+#[test]
 fn t02_a_cpu_bound_request_does_not_hold_up_quick_ones() {
     // The pool keeps a second worker asleep while the running one is busy
     // in Python (waking it only trades the GIL), but not for longer than a

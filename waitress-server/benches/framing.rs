@@ -38,7 +38,12 @@ fn drain(rx: &mut ResponseReceiver) -> usize {
 }
 
 fn framing(c: &mut Criterion) {
-    let (responses, mut rx) = channel(16 << 20, Arc::new(AtomicBool::new(false)), Arc::default());
+    let (responses, mut rx) = channel(
+        16 << 20,
+        Arc::new(AtomicBool::new(false)),
+        Arc::default(),
+        Arc::default(),
+    );
     c.bench_function("stream: 100 x 1 KiB chunks framed and handed over", |b| {
         b.iter(|| {
             let mut exchange = Exchange::new(facts(), responses.sender());

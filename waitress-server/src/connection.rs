@@ -46,6 +46,7 @@ where
         shared.outbuf_high_watermark,
         Arc::clone(&disconnected),
         Arc::clone(&shared.backlog),
+        Arc::clone(&shared.wakes),
     );
     let mut session = Session {
         served: 0,

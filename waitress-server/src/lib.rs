@@ -19,6 +19,7 @@ mod signals;
 mod supervisor;
 mod thread_probe;
 mod transport;
+mod wake_batch;
 mod worker;
 
 pub use server::{RunError, Stopped, io_thread_count, run};

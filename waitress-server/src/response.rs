@@ -19,6 +19,7 @@ use smallvec::SmallVec;
 
 use crate::backlog::Backlog;
 use crate::transport::FileRegion;
+use crate::wake_batch::WakeBatch;
 
 /// The byte segments of one hand-off. Usually one (the exchange packs small
 /// pieces into shared blocks), so they are kept inline: no allocation per
@@ -94,6 +95,7 @@ struct Shared {
     closed: AtomicBool,
     high_watermark: usize,
     backlog: Arc<Backlog>,
+    wakes: Arc<WakeBatch>,
 }
 
 impl Shared {
@@ -178,6 +180,7 @@ pub fn channel(
     high_watermark: usize,
     disconnected: Arc<AtomicBool>,
     backlog: Arc<Backlog>,
+    wakes: Arc<WakeBatch>,
 ) -> (ResponseChannel, ResponseReceiver) {
     let shared = Arc::new(Shared {
         budget: Mutex::new(Budget {
@@ -189,6 +192,7 @@ pub fn channel(
         closed: AtomicBool::new(false),
         high_watermark,
         backlog,
+        wakes,
     });
     (
         ResponseChannel {
@@ -235,7 +239,7 @@ impl ResponseSender {
         };
         // Woken outside the lock: the task's first act is to take it.
         if let Some(task) = task {
-            task.wake();
+            self.shared.wakes.wake(task);
         }
         Ok(())
     }
@@ -268,6 +272,8 @@ pub struct RoomWaiter(Arc<Shared>);
 impl RoomWaiter {
     pub fn wait(&self) -> Result<(), Disconnected> {
         let shared = &self.0;
+        // The task that would drain the output may be waiting in the batch.
+        shared.wakes.release();
         let mut budget = lock(shared);
         while budget.pending > shared.high_watermark {
             if shared.gone() {
@@ -381,7 +387,12 @@ mod tests {
 
     #[test]
     fn send_counts_pending_bytes_and_release_makes_room() {
-        let (ch, rx) = channel(4, Arc::new(AtomicBool::new(false)), Arc::default());
+        let (ch, rx) = channel(
+            4,
+            Arc::new(AtomicBool::new(false)),
+            Arc::default(),
+            Arc::default(),
+        );
         let mut tx = ch.sender();
         tx.send(out(b"hello")).unwrap();
         assert!(tx.over_watermark());
@@ -392,7 +403,12 @@ mod tests {
     #[test]
     fn the_backlog_counts_output_only_while_the_task_is_not_writing() {
         let backlog = Arc::new(Backlog::with_limit(4));
-        let (ch, mut rx) = channel(1024, Arc::new(AtomicBool::new(false)), Arc::clone(&backlog));
+        let (ch, mut rx) = channel(
+            1024,
+            Arc::new(AtomicBool::new(false)),
+            Arc::clone(&backlog),
+            Arc::default(),
+        );
         let mut tx = ch.sender();
         tx.send(out(b"hello")).unwrap();
         assert!(
@@ -419,7 +435,12 @@ mod tests {
 
     #[test]
     fn waiting_worker_wakes_when_client_drains() {
-        let (ch, mut rx) = channel(2, Arc::new(AtomicBool::new(false)), Arc::default());
+        let (ch, mut rx) = channel(
+            2,
+            Arc::new(AtomicBool::new(false)),
+            Arc::default(),
+            Arc::default(),
+        );
         let mut tx = ch.sender();
         tx.send(out(b"abcdef")).unwrap();
         let waiter = std::thread::spawn(move || tx.waiter().wait());
@@ -431,7 +452,12 @@ mod tests {
 
     #[test]
     fn waiting_worker_is_released_by_disconnect() {
-        let (ch, rx) = channel(2, Arc::new(AtomicBool::new(false)), Arc::default());
+        let (ch, rx) = channel(
+            2,
+            Arc::new(AtomicBool::new(false)),
+            Arc::default(),
+            Arc::default(),
+        );
         let mut tx = ch.sender();
         tx.send(out(b"abcdef")).unwrap();
         let waiter = std::thread::spawn(move || {
@@ -447,7 +473,12 @@ mod tests {
 
     #[tokio::test]
     async fn a_sender_dropped_without_an_end_aborts_the_response() {
-        let (ch, mut rx) = channel(1024, Arc::new(AtomicBool::new(false)), Arc::default());
+        let (ch, mut rx) = channel(
+            1024,
+            Arc::new(AtomicBool::new(false)),
+            Arc::default(),
+            Arc::default(),
+        );
         let mut tx = ch.sender();
         tx.send(out(b"head")).unwrap();
         drop(tx);
@@ -467,7 +498,12 @@ mod tests {
 
     #[tokio::test]
     async fn a_waiting_task_is_woken_by_a_send_from_another_thread() {
-        let (ch, mut rx) = channel(1024, Arc::new(AtomicBool::new(false)), Arc::default());
+        let (ch, mut rx) = channel(
+            1024,
+            Arc::new(AtomicBool::new(false)),
+            Arc::default(),
+            Arc::default(),
+        );
         let mut tx = ch.sender();
         let worker = std::thread::spawn(move || {
             std::thread::sleep(Duration::from_millis(20));
@@ -488,7 +524,12 @@ mod tests {
 
     #[tokio::test]
     async fn recv_ends_once_the_channel_and_every_sender_are_gone() {
-        let (ch, mut rx) = channel(1024, Arc::new(AtomicBool::new(false)), Arc::default());
+        let (ch, mut rx) = channel(
+            1024,
+            Arc::new(AtomicBool::new(false)),
+            Arc::default(),
+            Arc::default(),
+        );
         let mut tx = ch.sender();
         tx.send(Output {
             end: Some(End::Complete { keep_alive: true }),
@@ -511,7 +552,12 @@ mod tests {
 
     #[test]
     fn a_sender_dropped_after_the_receiver_queues_nothing() {
-        let (ch, rx) = channel(1024, Arc::new(AtomicBool::new(false)), Arc::default());
+        let (ch, rx) = channel(
+            1024,
+            Arc::new(AtomicBool::new(false)),
+            Arc::default(),
+            Arc::default(),
+        );
         let tx = ch.sender();
         drop(rx);
         drop(tx);

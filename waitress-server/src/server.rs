@@ -20,6 +20,7 @@ use crate::python::environ::EnvironTemplate;
 use crate::python::wsgi::AppContext;
 use crate::python::{app, interpreter};
 use crate::request::EnvironSettings;
+use crate::wake_batch::WakeBatch;
 use crate::worker::{Dispatcher, WorkerPool};
 
 /// A failure to start, with the exit status the CLI should use.
@@ -62,6 +63,8 @@ pub struct ServerShared {
     pub outbuf_high_watermark: usize,
     /// Response bytes waiting for an I/O thread (workers hold off over it).
     pub backlog: Arc<Backlog>,
+    /// Workers' wake-ups of connection tasks, batched under load.
+    pub wakes: Arc<WakeBatch>,
     pub channel_timeout: u64,
     pub channel_request_lookahead: usize,
     pub log_socket_errors: bool,
@@ -164,9 +167,13 @@ fn serve(config: &ServeConfig, mut worker: Option<WorkerRole>) -> Result<Stopped
     let adj = &config.adjustments;
     let proxy = proxy_config(adj)?;
     let io_threads = io_thread_count();
+    let wakes = Arc::new(WakeBatch::default());
+    let (parking, unparking) = (Arc::clone(&wakes), Arc::clone(&wakes));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(io_threads)
         .thread_name("waitress-io")
+        .on_thread_park(move || parking.on_park())
+        .on_thread_unpark(move || unparking.on_unpark())
         .enable_all()
         .build()
         .map_err(|e| RunError::startup(format!("cannot start the I/O runtime: {e}")))?;
@@ -206,6 +213,7 @@ fn serve(config: &ServeConfig, mut worker: Option<WorkerRole>) -> Result<Stopped
         expose_tracebacks: adj.expose_tracebacks,
         outbuf_overflow: adj.outbuf_overflow,
         backlog: Arc::clone(&backlog),
+        wakes: Arc::clone(&wakes),
     });
     let (dispatcher, workers) = WorkerPool::start(adj.threads.max(1), ctx)
         .map_err(|e| RunError::startup(format!("cannot start worker threads: {e}")))?;
@@ -219,6 +227,7 @@ fn serve(config: &ServeConfig, mut worker: Option<WorkerRole>) -> Result<Stopped
         inbuf_overflow: adj.inbuf_overflow,
         outbuf_high_watermark: adj.outbuf_high_watermark,
         backlog,
+        wakes: Arc::clone(&wakes),
         channel_timeout: adj.channel_timeout,
         channel_request_lookahead: adj.channel_request_lookahead,
         log_socket_errors: adj.log_socket_errors,
@@ -239,6 +248,7 @@ fn serve(config: &ServeConfig, mut worker: Option<WorkerRole>) -> Result<Stopped
 
     let grace = Duration::from_secs(adj.shutdown_timeout);
     let limit = Arc::new(ConnectionLimit::new(adj.connection_limit));
+    runtime.spawn(Arc::clone(&wakes).run_ticker());
     let stopped = runtime.block_on(async {
         let tracker = TaskTracker::new();
         let listeners = bound

@@ -32,6 +32,7 @@ use crate::python::wsgi::{AppContext, serve};
 use crate::request::Request;
 use crate::response::ResponseSender;
 use crate::thread_probe::ThreadProbe;
+use crate::wake_batch::WakeBatch;
 
 /// One unit of work: a complete request and where its response goes.
 pub struct Job {
@@ -207,13 +208,15 @@ impl Dispatcher {
 
 /// The next job, or None when the queue is closed and drained. Called with
 /// the GIL held; releases it only if it has to wait. `finished` says the
-/// caller just completed a job.
-fn next_job(py: Python<'_>, queue: &Queue, finished: bool) -> Option<Job> {
-    {
+/// caller just completed a job. Tells `wakes` whether more jobs wait behind
+/// the one taken, and hands its batch over before waiting.
+fn next_job(py: Python<'_>, queue: &Queue, wakes: &WakeBatch, finished: bool) -> Option<Job> {
+    let closed = {
         // Queued work is taken without giving up the GIL: handing it to
         // another worker between requests costs a context switch each time.
         let mut state = queue.lock();
         if let Some(job) = state.jobs.pop_front() {
+            WakeBatch::set_worker_busy(!state.jobs.is_empty());
             state.taken += 1;
             if !finished {
                 state.active += 1;
@@ -223,15 +226,20 @@ fn next_job(py: Python<'_>, queue: &Queue, finished: bool) -> Option<Job> {
         if finished {
             state.active -= 1;
         }
-        if state.closed {
-            return None;
-        }
+        state.closed
+    };
+    // Going idle: nothing of this worker's may wait in the batch.
+    WakeBatch::set_worker_busy(false);
+    wakes.release();
+    if closed {
+        return None;
     }
     py.detach(|| {
         let mut state = queue.lock();
         state.idle += 1;
         loop {
             if let Some(job) = state.jobs.pop_front() {
+                WakeBatch::set_worker_busy(!state.jobs.is_empty());
                 state.idle -= 1;
                 state.active += 1;
                 state.taken += 1;
@@ -255,8 +263,10 @@ fn worker_loop(queue: &Queue, ctx: &AppContext) {
     }
     Python::attach(|py| {
         let mut finished = false;
-        while let Some(job) = next_job(py, queue, finished) {
+        while let Some(job) = next_job(py, queue, &ctx.wakes, finished) {
             if ctx.backlog.is_over() {
+                // The tasks that would take the backlog may be in the batch.
+                ctx.wakes.release();
                 py.detach(|| ctx.backlog.wait_for_room());
             }
             serve(py, ctx, job.request, job.response);

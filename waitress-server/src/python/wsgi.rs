@@ -18,6 +18,7 @@ use crate::backlog::Backlog;
 use crate::logging::LOGGER;
 use crate::request::Request;
 use crate::response::ResponseSender;
+use crate::wake_batch::WakeBatch;
 
 /// X-02's fixed 500 detail.
 const INTERNAL_ERROR_DETAIL: &str = "The server encountered an unexpected internal server error";
@@ -32,6 +33,8 @@ pub struct AppContext {
     /// Output waiting for the I/O threads; a worker holds off new requests
     /// while it is over its limit.
     pub backlog: Arc<Backlog>,
+    /// Where workers leave wake-ups of connection tasks under load.
+    pub wakes: Arc<WakeBatch>,
 }
 
 /// Why producing the body stopped early.
