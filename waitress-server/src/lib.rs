@@ -31,5 +31,6 @@ pub mod internals {
     pub use crate::python::body::BodyChunk;
     pub use crate::python::exchange::{Exchange, RequestFacts};
     pub use crate::request::{ConnInfo, EnvironSettings, Staged, stage_environ};
-    pub use crate::response::{ResponseReceiver, channel};
+    pub use crate::response::{Output, ResponseReceiver, channel};
+    pub use crate::wake_batch::WakeBatch;
 }
