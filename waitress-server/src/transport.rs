@@ -87,7 +87,12 @@ read_ready_impl!(tokio::net::TcpStream);
 #[cfg(unix)]
 read_ready_impl!(tokio::net::UnixStream);
 
-/// Portable path: read blocks from the page cache and write them.
+/// Portable path: read blocks from the page cache and write them. Other
+/// connections get the I/O thread between blocks: a socket to a local peer
+/// takes megabytes before it would block, so without the yield one 10 MiB
+/// file went out in a single turn while the rest waited (measured with 50
+/// clients of a 10 MiB file: p99 2.2-2.9 s against a median of 0.1 s; with
+/// it 0.19-0.22 s against 0.17-0.19 s, at the same req/s).
 async fn copy_region<S: AsyncWrite + Unpin + Send>(
     stream: &mut S,
     region: &FileRegion,
@@ -106,6 +111,9 @@ async fn copy_region<S: AsyncWrite + Unpin + Send>(
         stream.write_all(&block[..n]).await?;
         offset += n as u64;
         left -= n as u64;
+        if left > 0 {
+            tokio::task::yield_now().await;
+        }
     }
     Ok(())
 }
@@ -168,7 +176,14 @@ macro_rules! sendfile_impl {
                     });
                     match sent {
                         Ok(0) => return Err(shrank(left)),
-                        Ok(n) => left -= n.min(left),
+                        Ok(n) => {
+                            left -= n.min(left);
+                            // As in copy_region: a fast peer must not let one
+                            // file hold the I/O thread for its whole length.
+                            if left > 0 {
+                                tokio::task::yield_now().await;
+                            }
+                        }
                         Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
                         // A file the kernel cannot sendfile from (EINVAL/ENOSYS,
                         // e.g. some special filesystems): copy it instead.
@@ -376,6 +391,56 @@ mod tests {
         assert!(a.continues_with(&b));
         assert!(!a.continues_with(&gap));
         assert!(!a.continues_with(&other));
+    }
+
+    /// Records, for each write, whether another task had run by then.
+    struct Observed {
+        other_ran: Arc<std::sync::atomic::AtomicBool>,
+        seen: Vec<bool>,
+    }
+
+    impl AsyncWrite for Observed {
+        fn poll_write(
+            mut self: std::pin::Pin<&mut Self>,
+            _cx: &mut std::task::Context<'_>,
+            buf: &[u8],
+        ) -> std::task::Poll<io::Result<usize>> {
+            let ran = self.other_ran.load(std::sync::atomic::Ordering::SeqCst);
+            self.seen.push(ran);
+            std::task::Poll::Ready(Ok(buf.len()))
+        }
+        fn poll_flush(
+            self: std::pin::Pin<&mut Self>,
+            _cx: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<io::Result<()>> {
+            std::task::Poll::Ready(Ok(()))
+        }
+        fn poll_shutdown(
+            self: std::pin::Pin<&mut Self>,
+            _cx: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<io::Result<()>> {
+            std::task::Poll::Ready(Ok(()))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_long_copy_lets_other_connections_run_between_blocks() {
+        let data = vec![7u8; 3 * COPY_BLOCK];
+        let region = FileRegion {
+            file: Arc::new(file_with(&data)),
+            offset: 0,
+            len: data.len() as u64,
+        };
+        let other_ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = Arc::clone(&other_ran);
+        // On this single-threaded runtime it runs only when the copy yields.
+        tokio::spawn(async move { flag.store(true, std::sync::atomic::Ordering::SeqCst) });
+        let mut out = Observed {
+            other_ran,
+            seen: Vec::new(),
+        };
+        copy_region(&mut out, &region).await.unwrap();
+        assert_eq!(out.seen, [false, true, true]);
     }
 
     #[tokio::test]
