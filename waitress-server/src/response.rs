@@ -377,6 +377,16 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
+    /// A channel with its own flag, backlog and wake batch.
+    fn plain(high_watermark: usize) -> (ResponseChannel, ResponseReceiver) {
+        channel(
+            high_watermark,
+            Arc::new(AtomicBool::new(false)),
+            Arc::default(),
+            Arc::default(),
+        )
+    }
+
     fn out(data: &'static [u8]) -> Output {
         Output {
             segments: smallvec::smallvec![Bytes::from_static(data)],
@@ -387,12 +397,7 @@ mod tests {
 
     #[test]
     fn send_counts_pending_bytes_and_release_makes_room() {
-        let (ch, rx) = channel(
-            4,
-            Arc::new(AtomicBool::new(false)),
-            Arc::default(),
-            Arc::default(),
-        );
+        let (ch, rx) = plain(4);
         let mut tx = ch.sender();
         tx.send(out(b"hello")).unwrap();
         assert!(tx.over_watermark());
@@ -435,12 +440,7 @@ mod tests {
 
     #[test]
     fn waiting_worker_wakes_when_client_drains() {
-        let (ch, mut rx) = channel(
-            2,
-            Arc::new(AtomicBool::new(false)),
-            Arc::default(),
-            Arc::default(),
-        );
+        let (ch, mut rx) = plain(2);
         let mut tx = ch.sender();
         tx.send(out(b"abcdef")).unwrap();
         let waiter = std::thread::spawn(move || tx.waiter().wait());
@@ -452,12 +452,7 @@ mod tests {
 
     #[test]
     fn waiting_worker_is_released_by_disconnect() {
-        let (ch, rx) = channel(
-            2,
-            Arc::new(AtomicBool::new(false)),
-            Arc::default(),
-            Arc::default(),
-        );
+        let (ch, rx) = plain(2);
         let mut tx = ch.sender();
         tx.send(out(b"abcdef")).unwrap();
         let waiter = std::thread::spawn(move || {
@@ -473,12 +468,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_sender_dropped_without_an_end_aborts_the_response() {
-        let (ch, mut rx) = channel(
-            1024,
-            Arc::new(AtomicBool::new(false)),
-            Arc::default(),
-            Arc::default(),
-        );
+        let (ch, mut rx) = plain(1024);
         let mut tx = ch.sender();
         tx.send(out(b"head")).unwrap();
         drop(tx);
@@ -498,12 +488,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_waiting_task_is_woken_by_a_send_from_another_thread() {
-        let (ch, mut rx) = channel(
-            1024,
-            Arc::new(AtomicBool::new(false)),
-            Arc::default(),
-            Arc::default(),
-        );
+        let (ch, mut rx) = plain(1024);
         let mut tx = ch.sender();
         let worker = std::thread::spawn(move || {
             std::thread::sleep(Duration::from_millis(20));
@@ -524,12 +509,7 @@ mod tests {
 
     #[tokio::test]
     async fn recv_ends_once_the_channel_and_every_sender_are_gone() {
-        let (ch, mut rx) = channel(
-            1024,
-            Arc::new(AtomicBool::new(false)),
-            Arc::default(),
-            Arc::default(),
-        );
+        let (ch, mut rx) = plain(1024);
         let mut tx = ch.sender();
         tx.send(Output {
             end: Some(End::Complete { keep_alive: true }),
@@ -552,12 +532,7 @@ mod tests {
 
     #[test]
     fn a_sender_dropped_after_the_receiver_queues_nothing() {
-        let (ch, rx) = channel(
-            1024,
-            Arc::new(AtomicBool::new(false)),
-            Arc::default(),
-            Arc::default(),
-        );
+        let (ch, rx) = plain(1024);
         let tx = ch.sender();
         drop(rx);
         drop(tx);
