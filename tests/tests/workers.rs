@@ -55,6 +55,28 @@ fn two_workers_serve_and_stop_gracefully() {
     }
 }
 
+#[cfg(target_os = "linux")]
+#[test]
+fn keep_alive_connections_opened_at_once_are_spread_over_the_workers() {
+    // All at once, as a load generator or a proxy's connection pool opens
+    // them: each worker has its own socket on the port, so one process
+    // cannot take them all (with 24 connections hashed over 2 sockets the
+    // chance of that is below 1e-6).
+    let server = ServerBuilder::new("behaviour:app")
+        .arg("--workers=2")
+        .start();
+    let addr = server.addr();
+    let mut readers: Vec<_> = (0..24).map(|_| Reader::new(connect(addr))).collect();
+    let mut pids = BTreeSet::new();
+    for reader in &mut readers {
+        reader.write(b"GET /pid HTTP/1.1\r\nHost: x\r\n\r\n");
+        let resp = reader.response(false);
+        assert_eq!(resp.status, 200, "{}", resp.text());
+        pids.insert(resp.text().parse::<u32>().expect("a pid"));
+    }
+    assert_eq!(pids.len(), 2, "served by {pids:?}");
+}
+
 #[test]
 fn a_worker_that_dies_is_restarted() {
     let server = ServerBuilder::new("behaviour:app")

@@ -55,15 +55,63 @@ pub fn bind_listeners(adj: &Adjustments) -> Result<Vec<BoundListener>, ConfigErr
     }
     adj.listen
         .iter()
-        .map(|addr| bind_tcp(*addr, adj.backlog))
+        .map(|addr| bind_tcp(*addr, adj.backlog, false))
         .collect()
+}
+
+/// One set of listeners for each of `workers` worker processes. On Linux
+/// every TCP `listen` address gets a socket per worker (`SO_REUSEPORT`, the
+/// later ones bound to the port the first one got): the kernel spreads new
+/// connections over them by address hash. Processes sharing one socket
+/// race for each connection instead, and one of them can take a whole
+/// burst: wrk's 50 keep-alive connections (or a proxy's pool of upstream
+/// connections) all ended up in one of two processes in some runs, which
+/// then served alone. A `unix_socket`, inherited `sockets` and other
+/// platforms get one set that every worker shares.
+///
+/// With `SO_REUSEPORT` a program of the same user that holds the port with
+/// that option too is joined instead of refused; one that holds it without
+/// it still makes the bind fail.
+pub fn bind_listener_groups(
+    adj: &Adjustments,
+    workers: usize,
+) -> Result<Vec<Vec<BoundListener>>, ConfigError> {
+    if workers <= 1
+        || !cfg!(target_os = "linux")
+        || adj.unix_socket.is_some()
+        || !adj.sockets.is_empty()
+    {
+        return Ok(vec![bind_listeners(adj)?]);
+    }
+    let mut groups: Vec<Vec<BoundListener>> = (0..workers).map(|_| Vec::new()).collect();
+    for addr in &adj.listen {
+        let first = bind_tcp(*addr, adj.backlog, true)?;
+        // Port 0: the others join the port the first one was given.
+        let port = match first.local_addr() {
+            Ok(ListenerAddr::Tcp(bound)) => bound,
+            Ok(ListenerAddr::Unix(_)) => *addr,
+            Err(e) => return Err(bind_error(&addr.to_string(), &e)),
+        };
+        let mut sockets = vec![first];
+        for _ in 1..workers {
+            sockets.push(bind_tcp(port, adj.backlog, true)?);
+        }
+        for (group, socket) in groups.iter_mut().zip(sockets) {
+            group.push(socket);
+        }
+    }
+    Ok(groups)
 }
 
 fn bind_error(what: &str, e: &io::Error) -> ConfigError {
     ConfigError::bind(format!("cannot listen on {what}: {e}"))
 }
 
-fn bind_tcp(addr: SocketAddr, backlog: i32) -> Result<BoundListener, ConfigError> {
+fn bind_tcp(
+    addr: SocketAddr,
+    backlog: i32,
+    reuse_port: bool,
+) -> Result<BoundListener, ConfigError> {
     let what = addr.to_string();
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
         .map_err(|e| bind_error(&what, &e))?;
@@ -72,6 +120,12 @@ fn bind_tcp(addr: SocketAddr, backlog: i32) -> Result<BoundListener, ConfigError
             socket.set_only_v6(true)?;
         }
         socket.set_reuse_address(true)?;
+        #[cfg(target_os = "linux")]
+        if reuse_port {
+            socket.set_reuse_port(true)?;
+        }
+        #[cfg(not(target_os = "linux"))]
+        let _ = reuse_port;
         socket.bind(&SockAddr::from(addr))?;
         socket.listen(backlog)
     };

@@ -249,3 +249,63 @@ fn wildcard_listen_binds_every_family_side_by_side() {
         );
     }
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn each_worker_gets_its_own_socket_on_the_same_port_and_connections_spread() {
+    let adj = adj_with(|a| a.listen = vec!["127.0.0.1:0".parse().expect("v4")]);
+    let groups = bind_listener_groups(&adj, 3).expect("bound");
+    assert_eq!(groups.len(), 3);
+    let port = local(&groups[0][0]).port();
+    for group in &groups {
+        assert_eq!(group.len(), 1);
+        assert_eq!(local(&group[0]).port(), port);
+        assert_eq!(
+            int_opt(fd_of(&group[0]), libc::SOL_SOCKET, libc::SO_REUSEPORT),
+            1
+        );
+    }
+    // 60 connections hashed over 3 sockets: each gets some (the chance of
+    // one getting none is below 1e-10).
+    let clients: Vec<_> = (0..60)
+        .map(|_| TcpStream::connect(("127.0.0.1", port)).expect("connect"))
+        .collect();
+    for group in &groups {
+        let BoundListener::Tcp(listener) = &group[0] else {
+            panic!("tcp");
+        };
+        listener.set_nonblocking(true).expect("nonblocking");
+        assert!(listener.accept().is_ok(), "a socket got no connection");
+    }
+    drop(clients);
+}
+
+#[test]
+fn one_worker_or_a_unix_socket_gets_one_shared_set() {
+    let adj = adj_with(|a| a.listen = vec!["127.0.0.1:0".parse().expect("v4")]);
+    let groups = bind_listener_groups(&adj, 1).expect("bound");
+    assert_eq!(groups.len(), 1);
+    assert_eq!(
+        int_opt(fd_of(&groups[0][0]), libc::SOL_SOCKET, libc::SO_REUSEPORT),
+        0
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("w.sock");
+    let adj = adj_with(|a| a.unix_socket = Some(path.clone()));
+    let groups = bind_listener_groups(&adj, 4).expect("bound");
+    assert_eq!(groups.len(), 1);
+    assert!(matches!(groups[0][0], BoundListener::Unix(..)));
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_port_held_without_reuse_port_still_refuses_worker_sockets() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = taken.local_addr().expect("addr");
+    let err = bind_listener_groups(&adj_with(|a| a.listen = vec![addr]), 2).expect_err("in use");
+    assert!(
+        err.message()
+            .starts_with(&format!("cannot listen on {addr}: ")),
+        "{err}"
+    );
+}

@@ -47,8 +47,8 @@ pub use adjustments::{
     SEND_BYTES_WARNING,
 };
 pub use bind::{
-    BoundListener, ListenerAddr, bind_listeners, cleanup_unix_sockets, configure_accepted,
-    configure_accepted_fd, serving_urls, serving_urls_for,
+    BoundListener, ListenerAddr, bind_listener_groups, bind_listeners, cleanup_unix_sockets,
+    configure_accepted, configure_accepted_fd, serving_urls, serving_urls_for,
 };
 pub use buffer::{BodyReader, SpillBuffer};
 pub use error::{ConfigError, ConfigErrorKind, EXIT_CONFIG, EXIT_FAILURE};

@@ -1,7 +1,8 @@
 //! The supervisor of worker processes (`workers`, `max_requests`).
 //!
 //! waitress is one process with one GIL. Here the main process binds the
-//! listeners, starts N copies of itself that inherit them (each with its own
+//! listeners (on Linux a TCP socket per worker, see `bind_listener_groups`),
+//! starts N copies of itself that inherit them (each with its own
 //! interpreter), and watches them: a worker that dies is restarted, one that
 //! reached `max_requests` is replaced while it drains, and SIGINT/SIGTERM
 //! are passed on so every worker shuts down gracefully (D-18).
@@ -53,7 +54,9 @@ struct Worker {
 struct Supervisor {
     exe: std::path::PathBuf,
     args: Vec<std::ffi::OsString>,
-    inherited: Vec<RawFd>,
+    /// The listeners of each worker index (one set shared by all where the
+    /// platform or the configuration gives one).
+    inherited: Vec<Vec<RawFd>>,
     events: mpsc::UnboundedSender<Event>,
     workers: Vec<Worker>,
     next_id: u64,
@@ -91,10 +94,10 @@ impl Supervisor {
     fn spawn(&mut self, index: usize) -> Result<(), RunError> {
         let (status_read, status_write) =
             pipe().map_err(|e| RunError::startup(format!("cannot create a status pipe: {e}")))?;
-        let mut inherit = self.inherited.clone();
+        let listeners = &self.inherited[index % self.inherited.len()];
+        let mut inherit = listeners.clone();
         inherit.push(status_write.as_raw_fd());
-        let fds = self
-            .inherited
+        let fds = listeners
             .iter()
             .map(|fd| fd.to_string())
             .collect::<Vec<_>>()
@@ -193,7 +196,7 @@ pub fn run(config: &ServeConfig, count: usize) -> Result<Stopped, RunError> {
     let signals = runtime
         .block_on(async { Signals::register() })
         .map_err(|e| RunError::startup(format!("cannot install signal handlers: {e}")))?;
-    let bound = waitress_core::bind_listeners(adj).map_err(RunError::from_config)?;
+    let groups = waitress_core::bind_listener_groups(adj, count).map_err(RunError::from_config)?;
     let exe = std::env::current_exe().map_err(|e| {
         RunError::startup(format!("cannot find this program to start workers: {e}"))
     })?;
@@ -201,13 +204,16 @@ pub fn run(config: &ServeConfig, count: usize) -> Result<Stopped, RunError> {
     let mut sup = Supervisor {
         exe,
         args: std::env::args_os().skip(1).collect(),
-        inherited: bound.iter().map(raw_fd).collect(),
+        inherited: groups
+            .iter()
+            .map(|group| group.iter().map(raw_fd).collect())
+            .collect(),
         events: tx,
         workers: Vec::new(),
         next_id: 0,
         any_ready: false,
     };
-    for url in waitress_core::serving_urls(&bound) {
+    for url in waitress_core::serving_urls(&groups[0]) {
         tracing::info!(target: LOGGER, "Serving on {url}");
     }
     let grace = Duration::from_secs(adj.shutdown_timeout);
@@ -217,8 +223,9 @@ pub fn run(config: &ServeConfig, count: usize) -> Result<Stopped, RunError> {
         }
         supervise(&mut sup, rx, signals, grace).await
     });
-    // The listeners stay bound until every worker is gone.
-    drop(bound);
+    // The listeners stay bound until every worker is gone (a worker being
+    // replaced finds the connections that queued on its sockets meanwhile).
+    drop(groups);
     if let Err(e) = waitress_core::cleanup_unix_sockets(adj) {
         tracing::warn!(target: LOGGER, "cannot remove the unix socket file: {e}");
     }
