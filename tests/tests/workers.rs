@@ -116,14 +116,17 @@ fn max_requests_recycles_without_failing_a_request() {
         .arg("--max-requests=2")
         .start();
     let mut pids = BTreeSet::new();
-    // Each worker serves 2 requests, or one more that it accepted just
-    // before it stopped accepting: 12 requests need at least 4 workers.
-    for _ in 0..12 {
+    // Each worker serves 2 requests, and the ones it accepts before its
+    // stop takes effect (more of them when the test machine is busy, as
+    // while the whole suite runs): requests go on until three workers have
+    // answered, and every one of them must succeed.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while pids.len() < 3 && Instant::now() < deadline {
         pids.insert(pid_of_response(server.addr()));
     }
     assert!(
         pids.len() >= 3,
-        "recycled at least 3 times: {pids:?}\n{}",
+        "recycled at least twice: {pids:?}\n{}",
         server.log_text()
     );
     server.expect_log("reached max_requests");
