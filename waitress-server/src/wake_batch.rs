@@ -24,6 +24,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::Waker;
 use std::time::Duration;
 
+use smallvec::SmallVec;
 use tokio::sync::Notify;
 
 /// Wake-ups that may wait before they are all handed over together.
@@ -42,7 +43,8 @@ thread_local! {
 
 #[derive(Debug, Default)]
 struct State {
-    wakers: Vec<Waker>,
+    /// Inline: handing a batch over allocates nothing (a worker's hot path).
+    wakers: SmallVec<[Waker; BATCH_MAX]>,
     /// The ticker runs: wake-ups may wait.
     ticking: bool,
     /// A wake-up waited since the ticker's last look.
