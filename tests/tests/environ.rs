@@ -57,6 +57,34 @@ fn parse_json_object(text: &str) -> BTreeMap<String, String> {
     out
 }
 
+/// PEP 3333: `wsgi.multiprocess` is true where the app also runs in other
+/// processes at the same time: sibling workers, or a recycled worker and its
+/// successor (waitress, one process, says False: checked above).
+#[cfg(unix)]
+#[test]
+fn wsgi_multiprocess_is_true_in_supervised_worker_processes() {
+    for args in [&["--workers=2"][..], &["--workers=1", "--max-requests=1000"]] {
+        let mut builder = ServerBuilder::new("environ_dump:app");
+        for arg in args {
+            builder = builder.arg(*arg);
+        }
+        let server = builder.start();
+        let env = environ_of(
+            &server,
+            b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        );
+        assert_eq!(
+            env.get("wsgi.multiprocess").map(String::as_str),
+            Some("True"),
+            "{args:?}"
+        );
+        assert_eq!(
+            env.get("wsgi.multithread").map(String::as_str),
+            Some("True")
+        );
+    }
+}
+
 #[test]
 fn every_section_10_key_has_waitress_value() {
     let server = ServerBuilder::new("environ_dump:app").start();

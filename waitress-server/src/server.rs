@@ -203,7 +203,10 @@ fn serve(config: &ServeConfig, mut worker: Option<WorkerRole>) -> Result<Stopped
         .and_then(|_| process_role::request_budget(adj.max_requests, adj.max_requests_jitter));
 
     let ident: Option<Arc<str>> = adj.ident.as_deref().map(Arc::from);
-    let template = Python::attach(|py| EnvironTemplate::new(py, ident.as_deref()))
+    // PEP 3333: true when the app may run in another process at the same
+    // time, as it does in a sibling worker (or a recycled worker's successor).
+    let multiprocess = worker.is_some();
+    let template = Python::attach(|py| EnvironTemplate::new(py, ident.as_deref(), multiprocess))
         .map_err(|e| RunError::startup(format!("cannot build the WSGI environ: {e}")))?;
     let backlog = Arc::new(Backlog::default());
     let ctx = Arc::new(AppContext {

@@ -25,12 +25,15 @@ pub struct EnvironTemplate {
 
 impl EnvironTemplate {
     /// `ident` None -> `SERVER_SOFTWARE = None` (R-10 / section 10).
-    pub fn new(py: Python<'_>, ident: Option<&str>) -> PyResult<Self> {
+    /// `multiprocess`: other processes run the same application at the same
+    /// time (supervised worker processes); waitress itself is one process,
+    /// hence its `False`.
+    pub fn new(py: Python<'_>, ident: Option<&str>, multiprocess: bool) -> PyResult<Self> {
         let dict = PyDict::new(py);
         dict.set_item("wsgi.version", PyTuple::new(py, [1, 0])?)?;
         dict.set_item("wsgi.errors", py.import("sys")?.getattr("stderr")?)?;
         dict.set_item("wsgi.multithread", PyBool::new(py, true))?;
-        dict.set_item("wsgi.multiprocess", PyBool::new(py, false))?;
+        dict.set_item("wsgi.multiprocess", PyBool::new(py, multiprocess))?;
         dict.set_item("wsgi.run_once", PyBool::new(py, false))?;
         dict.set_item("wsgi.input_terminated", PyBool::new(py, true))?;
         dict.set_item("wsgi.file_wrapper", py.get_type::<FileWrapper>())?;
