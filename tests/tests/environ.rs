@@ -63,7 +63,10 @@ fn parse_json_object(text: &str) -> BTreeMap<String, String> {
 #[cfg(unix)]
 #[test]
 fn wsgi_multiprocess_is_true_in_supervised_worker_processes() {
-    for args in [&["--workers=2"][..], &["--workers=1", "--max-requests=1000"]] {
+    for args in [
+        &["--workers=2"][..],
+        &["--workers=1", "--max-requests=1000"],
+    ] {
         let mut builder = ServerBuilder::new("environ_dump:app");
         for arg in args {
             builder = builder.arg(*arg);
@@ -135,6 +138,38 @@ fn every_section_10_key_has_waitress_value() {
         .collect();
     extra.sort();
     assert!(extra.is_empty(), "unexpected environ keys: {extra:?}");
+}
+
+/// F-08/F-09 for the headers browsers send (their keys come ready-made
+/// from a table, the others are built per request): any spelling of the
+/// name, repeats joined, and the app can look every key up as usual.
+#[test]
+fn common_and_other_header_keys_reach_the_app_alike() {
+    let server = ServerBuilder::new("environ_dump:app").start();
+    let env = environ_of(
+        &server,
+        b"GET / HTTP/1.1\r\nhost: h\r\nUSER-AGENT: ua\r\nAccept-Encoding: gzip\r\n\
+Cookie: a=1\r\nSec-Fetch-Mode: navigate\r\nX-Trace: t1\r\ncookie: b=2\r\n\
+accept-encoding: br\r\nx-trace: t2\r\nConnection: close\r\n\r\n",
+    );
+    let expect = [
+        ("HTTP_HOST", "h"),
+        ("HTTP_USER_AGENT", "ua"),
+        ("HTTP_ACCEPT_ENCODING", "gzip, br"),
+        ("HTTP_COOKIE", "a=1; b=2"),
+        ("HTTP_SEC_FETCH_MODE", "navigate"),
+        ("HTTP_X_TRACE", "t1, t2"),
+        ("HTTP_CONNECTION", "close"),
+    ];
+    for (key, value) in expect {
+        assert_eq!(
+            env.get(key).map(String::as_str),
+            Some(value),
+            "{key} in {env:?}"
+        );
+    }
+    let headers = env.keys().filter(|k| k.starts_with("HTTP_")).count();
+    assert_eq!(headers, expect.len(), "{env:?}");
 }
 
 #[test]

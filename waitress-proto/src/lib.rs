@@ -33,7 +33,7 @@ pub use limits::{
     DEFAULT_MAX_REQUEST_BODY_SIZE, DEFAULT_MAX_REQUEST_HEADER_SIZE, Limits, MAX_CHUNK_SIZE_DIGITS,
 };
 pub use parser::{Event, RequestParser};
-pub use request::{BodyKind, RequestHead};
+pub use request::{BodyKind, CgiName, KNOWN_CGI_NAMES, RequestHead, known_cgi_name_index};
 pub use response::{
     PreparedResponse, ResponseError, ResponseErrorKind, ResponseSpec, parse_content_length,
     prepare_response, validate_header, validate_status,

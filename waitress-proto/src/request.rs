@@ -1,6 +1,77 @@
 //! The parsed request head and the CGI variables derived from it (section 10).
 
+use std::borrow::Cow;
+
 use crate::version::Version;
+
+/// A CGI variable name: one of [`KNOWN_CGI_NAMES`] (borrowed from that
+/// table, no allocation) or any other (owned).
+pub type CgiName = Cow<'static, str>;
+
+/// The CGI names of the request headers most clients send. Turning a head
+/// into CGI variables allocates no key for these, and a server may keep a
+/// ready-made object per name (`known_cgi_name_index`).
+pub static KNOWN_CGI_NAMES: [&str; 36] = [
+    "HTTP_HOST",
+    "HTTP_USER_AGENT",
+    "HTTP_ACCEPT",
+    "HTTP_ACCEPT_ENCODING",
+    "HTTP_ACCEPT_LANGUAGE",
+    "HTTP_CONNECTION",
+    "HTTP_COOKIE",
+    "HTTP_REFERER",
+    "HTTP_CACHE_CONTROL",
+    "HTTP_PRAGMA",
+    "HTTP_ORIGIN",
+    "HTTP_AUTHORIZATION",
+    "HTTP_IF_NONE_MATCH",
+    "HTTP_IF_MODIFIED_SINCE",
+    "HTTP_RANGE",
+    "HTTP_TE",
+    "HTTP_DNT",
+    "HTTP_PRIORITY",
+    "HTTP_UPGRADE_INSECURE_REQUESTS",
+    "HTTP_SEC_FETCH_DEST",
+    "HTTP_SEC_FETCH_MODE",
+    "HTTP_SEC_FETCH_SITE",
+    "HTTP_SEC_FETCH_USER",
+    "HTTP_SEC_CH_UA",
+    "HTTP_SEC_CH_UA_MOBILE",
+    "HTTP_SEC_CH_UA_PLATFORM",
+    "HTTP_X_FORWARDED_FOR",
+    "HTTP_X_FORWARDED_PROTO",
+    "HTTP_X_FORWARDED_HOST",
+    "HTTP_X_FORWARDED_PORT",
+    "HTTP_X_REAL_IP",
+    "HTTP_X_REQUESTED_WITH",
+    "HTTP_X_REQUEST_ID",
+    "HTTP_FORWARDED",
+    "CONTENT_TYPE",
+    "CONTENT_LENGTH",
+];
+
+/// The position of `name` in [`KNOWN_CGI_NAMES`]. A name borrowed from the
+/// table is recognised by its address, without comparing text.
+pub fn known_cgi_name_index(name: &str) -> Option<usize> {
+    KNOWN_CGI_NAMES
+        .iter()
+        .position(|known| std::ptr::eq(known.as_ptr(), name.as_ptr()) && known.len() == name.len())
+        .or_else(|| KNOWN_CGI_NAMES.iter().position(|known| *known == name))
+}
+
+/// The known CGI name of a header name (F-08 applied), if it is one.
+fn known_cgi_name(header: &str) -> Option<&'static str> {
+    KNOWN_CGI_NAMES.iter().copied().find(|cgi| {
+        let bare = cgi.strip_prefix("HTTP_").unwrap_or(cgi);
+        bare.len() == header.len()
+            && bare.bytes().zip(header.bytes()).all(|(c, h)| match c {
+                // Only a dash becomes an underscore: `Content_Type` is
+                // not `Content-Type`.
+                b'_' => h == b'-',
+                c => c == h.to_ascii_uppercase(),
+            })
+    })
+}
 
 /// How the request body is framed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,8 +109,9 @@ pub struct RequestHead {
     pub keep_alive: bool,
 }
 
-/// CGI name of the decoded length of a chunked body (B-13).
-const CONTENT_LENGTH: &str = "CONTENT_LENGTH";
+/// CGI name of the decoded length of a chunked body (B-13), in
+/// `KNOWN_CGI_NAMES`.
+const CONTENT_LENGTH: usize = 35;
 /// D-16: Cookie values are joined with `"; "`, everything else with `", "` (F-09).
 const COOKIE_KEY: &str = "HTTP_COOKIE";
 /// Above this many distinct keys a hash index replaces the linear search.
@@ -55,7 +127,7 @@ impl RequestHead {
     /// `CONTENT_TYPE` (if sent), `CONTENT_LENGTH` (original text; when chunked
     /// the decoded length, B-13) and `HTTP_<NAME>` for every other header (F-08),
     /// repeated headers joined (F-09, D-16), in first-arrival order.
-    pub fn cgi_variables(&self, decoded_body_len: u64) -> Vec<(String, String)> {
+    pub fn cgi_variables(&self, decoded_body_len: u64) -> Vec<(CgiName, String)> {
         collect_cgi(
             self.headers.iter().map(|(n, v)| (n, v)),
             self.body,
@@ -66,7 +138,7 @@ impl RequestHead {
     /// `cgi_variables`, moving the header values out of the head instead of
     /// copying them (a server that is done with the headers saves one
     /// allocation per header); `headers` is left empty.
-    pub fn take_cgi_variables(&mut self, decoded_body_len: u64) -> Vec<(String, String)> {
+    pub fn take_cgi_variables(&mut self, decoded_body_len: u64) -> Vec<(CgiName, String)> {
         collect_cgi(
             std::mem::take(&mut self.headers),
             self.body,
@@ -93,14 +165,14 @@ fn collect_cgi<N, V>(
     headers: impl IntoIterator<Item = (N, V)>,
     body: BodyKind,
     decoded_body_len: u64,
-) -> Vec<(String, String)>
+) -> Vec<(CgiName, String)>
 where
     N: AsRef<str>,
     V: AsRef<str> + Into<String>,
 {
     let headers = headers.into_iter();
-    let mut out: Vec<(String, String)> = Vec::with_capacity(headers.size_hint().0 + 1);
-    let mut index: Option<std::collections::HashMap<String, usize>> = None;
+    let mut out: Vec<(CgiName, String)> = Vec::with_capacity(headers.size_hint().0 + 1);
+    let mut index: Option<std::collections::HashMap<CgiName, usize>> = None;
     for (name, value) in headers {
         let key = cgi_key(name.as_ref());
         let existing = match &index {
@@ -129,14 +201,20 @@ where
         }
     }
     if body == BodyKind::Chunked {
-        out.push((CONTENT_LENGTH.to_owned(), decoded_body_len.to_string()));
+        out.push((
+            Cow::Borrowed(KNOWN_CGI_NAMES[CONTENT_LENGTH]),
+            decoded_body_len.to_string(),
+        ));
     }
     out
 }
 
 /// F-08: `name.upper().replace("-", "_")`, with the `HTTP_` prefix except for
 /// the two CGI names.
-fn cgi_key(name: &str) -> String {
+fn cgi_key(name: &str) -> CgiName {
+    if let Some(known) = known_cgi_name(name) {
+        return Cow::Borrowed(known);
+    }
     let mut key = String::with_capacity(name.len() + 5);
     if !name.eq_ignore_ascii_case("content-type") && !name.eq_ignore_ascii_case("content-length") {
         key.push_str("HTTP_");
@@ -148,7 +226,7 @@ fn cgi_key(name: &str) -> String {
             c.to_ascii_uppercase()
         }
     }));
-    key
+    Cow::Owned(key)
 }
 
 #[cfg(test)]
@@ -172,10 +250,52 @@ mod tests {
         }
     }
 
-    fn vars(v: &[(&str, &str)]) -> Vec<(String, String)> {
+    fn vars(v: &[(&str, &str)]) -> Vec<(CgiName, String)> {
         v.iter()
-            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .map(|(n, v)| (CgiName::from(n.to_string()), v.to_string()))
             .collect()
+    }
+
+    /// F-08 spelled out, as the reference the table must agree with.
+    fn generic_cgi_key(name: &str) -> String {
+        let upper = name.to_ascii_uppercase().replace('-', "_");
+        if name.eq_ignore_ascii_case("content-type") || name.eq_ignore_ascii_case("content-length")
+        {
+            upper
+        } else {
+            format!("HTTP_{upper}")
+        }
+    }
+
+    #[test]
+    fn f08_known_names_are_borrowed_from_the_table_and_agree_with_the_rule() {
+        for (i, known) in KNOWN_CGI_NAMES.iter().enumerate() {
+            let bare = known.strip_prefix("HTTP_").unwrap_or(known);
+            let dashed = bare.replace('_', "-");
+            for header in [dashed.clone(), dashed.to_ascii_lowercase()] {
+                let key = cgi_key(&header);
+                assert!(matches!(key, Cow::Borrowed(_)), "{header}");
+                assert_eq!(key, generic_cgi_key(&header), "{header}");
+                assert_eq!(known_cgi_name_index(&key), Some(i), "{header}");
+            }
+            // The text alone finds it too (a copy elsewhere in memory).
+            let copy: String = known.chars().collect();
+            assert_eq!(known_cgi_name_index(&copy), Some(i));
+            // An underscore is not a dash (waitress 1.0.0 spoofing): such a
+            // name keeps its own key, never a known one.
+            if bare.contains('_') {
+                let key = cgi_key(bare);
+                assert!(matches!(key, Cow::Owned(_)), "{bare}");
+                assert_eq!(key, generic_cgi_key(bare));
+            }
+        }
+        assert_eq!(KNOWN_CGI_NAMES[CONTENT_LENGTH], "CONTENT_LENGTH");
+        for other in ["X-Custom", "Hos", "Hostt", "Content-Typ", "Http-Host"] {
+            let key = cgi_key(other);
+            assert!(matches!(key, Cow::Owned(_)), "{other}");
+            assert_eq!(key, generic_cgi_key(other));
+            assert_eq!(known_cgi_name_index(&key), None);
+        }
     }
 
     #[test]
@@ -242,8 +362,8 @@ mod tests {
         hs.push(("x-39", "z"));
         let out = head(&hs, BodyKind::Empty).cgi_variables(0);
         assert_eq!(out.len(), 40);
-        assert_eq!(out[3], ("HTTP_X_3".to_string(), "v, w".to_string()));
-        assert_eq!(out[39], ("HTTP_X_39".to_string(), "v, z".to_string()));
+        assert_eq!(out[3..4], vars(&[("HTTP_X_3", "v, w")]));
+        assert_eq!(out[39..40], vars(&[("HTTP_X_39", "v, z")]));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use support::{parse, parse_all, small_limits};
 use waitress_proto::{
-    BodyKind, Limits, ResponseErrorKind, Version, validate_header, validate_status,
+    BodyKind, CgiName, Limits, ResponseErrorKind, Version, validate_header, validate_status,
 };
 
 fn status_of(input: &[u8]) -> Option<(u16, String)> {
@@ -23,8 +23,8 @@ fn waitress_1_0_0_underscore_spoofing() {
     assert_eq!(
         out.head().cgi_variables(0),
         vec![
-            ("HTTP_HOST".to_string(), "a".to_string()),
-            ("HTTP_X_AUTH_USER".to_string(), "alice".to_string()),
+            (CgiName::from("HTTP_HOST"), "a".to_string()),
+            (CgiName::from("HTTP_X_AUTH_USER"), "alice".to_string()),
         ]
     );
     let out = parse(b"POST / HTTP/1.1\r\nHost: a\r\nContent_Length: 10\r\n\r\n0123456789");

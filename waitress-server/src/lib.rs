@@ -29,7 +29,9 @@ pub use server::{RunError, Stopped, io_thread_count, run};
 pub mod internals {
     pub use crate::log_sink::LogSink;
     pub use crate::python::body::BodyChunk;
+    pub use crate::python::environ::EnvironTemplate;
     pub use crate::python::exchange::{Exchange, RequestFacts};
+    pub use crate::python::interpreter::initialize as initialize_python;
     pub use crate::request::{ConnInfo, EnvironSettings, Staged, stage_environ};
     pub use crate::response::{Output, ResponseReceiver, channel};
     pub use crate::wake_batch::WakeBatch;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use waitress_core::BodyReader;
-use waitress_proto::{RequestHead, Version};
+use waitress_proto::{CgiName, RequestHead, Version};
 
 /// Per-connection facts that end up in the environ (section 10). Shared
 /// text: every request's environ refers to them instead of copying.
@@ -66,7 +66,7 @@ pub const CGI_KEYS: [&str; 12] = [
 #[derive(Debug, Default, Clone)]
 pub struct Staged {
     fixed: [Option<Text>; CGI_KEYS.len()],
-    headers: Vec<(String, String)>,
+    headers: Vec<(CgiName, String)>,
 }
 
 fn slot(key: &str) -> Option<usize> {
@@ -83,8 +83,8 @@ impl Staged {
     }
 
     /// The header-derived variables.
-    pub fn headers(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.headers.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    pub fn headers(&self) -> impl Iterator<Item = (&CgiName, &str)> {
+        self.headers.iter().map(|(k, v)| (k, v.as_str()))
     }
 }
 
@@ -107,7 +107,7 @@ impl waitress_proxy::Environ for Staged {
         }
         match self.headers.iter_mut().find(|(k, _)| k == key) {
             Some(entry) => entry.1 = value,
-            None => self.headers.push((key.to_string(), value)),
+            None => self.headers.push((CgiName::Owned(key.to_string()), value)),
         }
     }
 

@@ -7,10 +7,12 @@
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyString, PyTuple};
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use waitress_core::BodyReader;
+use waitress_proto::{KNOWN_CGI_NAMES, known_cgi_name_index};
 
 use super::file_wrapper::FileWrapper;
 use super::input::{ClientDisconnected, InputStream};
@@ -21,6 +23,9 @@ pub struct EnvironTemplate {
     dict: Py<PyDict>,
     /// `CGI_KEYS` as interned Python strings, made once.
     keys: Vec<Py<PyString>>,
+    /// `KNOWN_CGI_NAMES` likewise: the keys of the headers most requests
+    /// carry cost no string object per request.
+    known: Vec<Py<PyString>>,
 }
 
 impl EnvironTemplate {
@@ -38,13 +43,16 @@ impl EnvironTemplate {
         dict.set_item("wsgi.input_terminated", PyBool::new(py, true))?;
         dict.set_item("wsgi.file_wrapper", py.get_type::<FileWrapper>())?;
         dict.set_item("SERVER_SOFTWARE", ident)?;
-        let keys = CGI_KEYS
-            .iter()
-            .map(|k| PyString::intern(py, k).unbind())
-            .collect();
+        let intern = |names: &[&str]| -> Vec<Py<PyString>> {
+            names
+                .iter()
+                .map(|k| PyString::intern(py, k).unbind())
+                .collect()
+        };
         Ok(Self {
             dict: dict.unbind(),
-            keys,
+            keys: intern(&CGI_KEYS),
+            known: intern(&KNOWN_CGI_NAMES),
         })
     }
 
@@ -60,10 +68,20 @@ impl EnvironTemplate {
         for (index, value) in staged.fixed() {
             environ.set_item(self.keys[index].bind(py), PyString::new(py, value))?;
         }
-        // Header-derived keys are chosen by clients: never interned, so they
-        // cannot grow the intern table.
+        // Other header-derived keys are chosen by clients: never interned,
+        // so they cannot grow the intern table.
         for (key, value) in staged.headers() {
-            environ.set_item(PyString::new(py, key), PyString::new(py, value))?;
+            let value = PyString::new(py, value);
+            // Only a name borrowed from the table can be one of it (a name a
+            // proxy rule made gets a string of its own, as any other).
+            let known = match key {
+                Cow::Borrowed(name) => known_cgi_name_index(name),
+                Cow::Owned(_) => None,
+            };
+            match known {
+                Some(i) => environ.set_item(self.known[i].bind(py), value)?,
+                None => environ.set_item(PyString::new(py, key), value)?,
+            }
         }
         environ.set_item(
             pyo3::intern!(py, "wsgi.input"),
