@@ -206,6 +206,43 @@ fn settings_shape_the_environ() {
     assert_eq!(env["SERVER_SOFTWARE"], "myserver");
 }
 
+/// Values many requests share (methods, protocol versions, the server's
+/// name and scheme) are made once by the worker; each request must still
+/// see its own, also where a trusted proxy replaces the server's.
+#[test]
+fn shared_values_are_each_request_s_own() {
+    let server = ServerBuilder::new("environ_dump:app")
+        .arg("--trusted-proxy=127.0.0.1")
+        .arg("--trusted-proxy-headers=x-forwarded-host x-forwarded-proto")
+        .start();
+    for (request, method, protocol) in [
+        (&b"GET / HTTP/1.1\r\nHost: h\r\n\r\n"[..], "GET", "HTTP/1.1"),
+        (b"DELETE / HTTP/1.0\r\n\r\n", "DELETE", "HTTP/1.0"),
+        (b"PURGE / HTTP/1.1\r\nHost: h\r\n\r\n", "PURGE", "HTTP/1.1"),
+        (
+            b"OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n",
+            "OPTIONS",
+            "HTTP/1.1",
+        ),
+    ] {
+        let env = environ_of(&server, request);
+        assert_eq!(env["REQUEST_METHOD"], method);
+        assert_eq!(env["SERVER_PROTOCOL"], protocol);
+        assert_eq!(env["SERVER_NAME"], "waitress.invalid");
+        assert_eq!(env["wsgi.url_scheme"], "http");
+        assert_eq!(env["REMOTE_HOST"], env["REMOTE_ADDR"]);
+    }
+    let env = environ_of(
+        &server,
+        b"GET / HTTP/1.1\r\nHost: h\r\nX-Forwarded-Host: proxied.example:8443\r\nX-Forwarded-Proto: https\r\n\r\n",
+    );
+    assert_eq!(env["SERVER_NAME"], "proxied.example");
+    assert_eq!(env["wsgi.url_scheme"], "https");
+    let env = environ_of(&server, b"GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+    assert_eq!(env["SERVER_NAME"], "waitress.invalid");
+    assert_eq!(env["wsgi.url_scheme"], "http");
+}
+
 #[test]
 fn untrusted_proxy_headers_are_removed_by_default() {
     let server = ServerBuilder::new("environ_dump:app").start();

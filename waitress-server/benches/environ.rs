@@ -31,30 +31,31 @@ Sec-Fetch-Site: same-origin\r\n\
 X-Custom-Trace: 7f3a\r\n\
 \r\n";
 
-fn staged() -> Staged {
+fn staged(settings: &EnvironSettings) -> Staged {
     let conn = ConnInfo {
         remote_addr: "127.0.0.1".into(),
         remote_port: "51234".into(),
         server_port: "8080".into(),
-    };
-    let settings = EnvironSettings {
-        url_prefix: String::new(),
-        url_scheme: "http".into(),
-        server_name: "waitress.invalid".into(),
     };
     let mut parser = RequestParser::new(Limits::default());
     let mut buf = BytesMut::from(BROWSER_REQUEST);
     let Ok(Some(Event::Head(mut head))) = parser.poll(&mut buf) else {
         panic!("the request parses");
     };
-    stage_environ(&mut head, 0, &conn, &settings)
+    stage_environ(&mut head, 0, &conn, settings)
 }
 
 fn environ(c: &mut Criterion) {
     initialize_python(None).expect("Python starts");
-    let staged = staged();
+    let settings = EnvironSettings {
+        url_prefix: String::new(),
+        url_scheme: "http".into(),
+        server_name: "waitress.invalid".into(),
+    };
+    let staged = staged(&settings);
     let disconnected = Arc::new(AtomicBool::new(false));
-    let template = Python::attach(|py| EnvironTemplate::new(py, None, false)).expect("template");
+    let template =
+        Python::attach(|py| EnvironTemplate::new(py, None, false, &settings)).expect("template");
     Python::attach(|py| {
         c.bench_function("environ of a browser request (14 headers)", |b| {
             b.iter(|| {

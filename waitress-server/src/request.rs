@@ -40,6 +40,10 @@ impl Text {
     }
 }
 
+/// Methods staged as static text rather than the parsed copy (the worker
+/// has a ready-made Python string for each).
+pub static KNOWN_METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"];
+
 /// The CGI variables every request has (section 10), in a fixed order so
 /// the Python side can use pre-interned key objects.
 pub const CGI_KEYS: [&str; 12] = [
@@ -68,6 +72,12 @@ pub struct Staged {
     fixed: [Option<Text>; CGI_KEYS.len()],
     headers: Vec<(CgiName, String)>,
 }
+
+/// Slots of `CGI_KEYS` whose values many requests share.
+pub const SLOT_METHOD: usize = 0;
+pub const SLOT_PROTOCOL: usize = 5;
+pub const SLOT_SERVER_NAME: usize = 6;
+pub const SLOT_URL_SCHEME: usize = 11;
 
 fn slot(key: &str) -> Option<usize> {
     CGI_KEYS.iter().position(|k| *k == key)
@@ -139,9 +149,13 @@ pub fn stage_environ(
     let (script_name, path_info) = head.script_and_path_info(&settings.url_prefix);
     let shared = |s: &Arc<str>| Some(Text::Shared(Arc::clone(s)));
     let owned = |s: &mut String| Some(Text::Owned(std::mem::take(s)));
+    let method = match KNOWN_METHODS.iter().find(|m| **m == head.method) {
+        Some(known) => Some(Text::Static(known)),
+        None => owned(&mut head.method),
+    };
     Staged {
         fixed: [
-            owned(&mut head.method),
+            method,
             Some(Text::Owned(script_name)),
             Some(Text::Owned(path_info)),
             owned(&mut head.query),
@@ -176,6 +190,48 @@ mod tests {
         staged.remove("REMOTE_ADDR");
         assert_eq!(staged.get("REMOTE_ADDR"), None);
         assert_eq!(staged.fixed().count() + staged.headers().count(), 0);
+    }
+
+    #[test]
+    fn the_named_slots_hold_their_keys() {
+        assert_eq!(CGI_KEYS[SLOT_METHOD], "REQUEST_METHOD");
+        assert_eq!(CGI_KEYS[SLOT_PROTOCOL], "SERVER_PROTOCOL");
+        assert_eq!(CGI_KEYS[SLOT_SERVER_NAME], "SERVER_NAME");
+        assert_eq!(CGI_KEYS[SLOT_URL_SCHEME], "wsgi.url_scheme");
+    }
+
+    #[test]
+    fn known_methods_are_staged_as_static_text_with_their_spelling() {
+        let conn = ConnInfo {
+            remote_addr: "1.2.3.4".into(),
+            remote_port: "5".into(),
+            server_port: "80".into(),
+        };
+        let settings = EnvironSettings {
+            url_prefix: String::new(),
+            url_scheme: "http".into(),
+            server_name: "s".into(),
+        };
+        for method in ["GET", "PATCH", "PURGE", "get"] {
+            let mut head = waitress_proto::RequestHead {
+                method: method.into(),
+                version: Version::Http11,
+                request_uri: "/".into(),
+                path: "/".into(),
+                query: String::new(),
+                headers: Vec::new(),
+                body: waitress_proto::BodyKind::Empty,
+                expect_continue: false,
+                keep_alive: true,
+            };
+            let staged = stage_environ(&mut head, 0, &conn, &settings);
+            assert_eq!(
+                staged.fixed[SLOT_METHOD].as_ref().map(Text::as_str),
+                Some(method)
+            );
+            let is_static = matches!(staged.fixed[SLOT_METHOD], Some(Text::Static(_)));
+            assert_eq!(is_static, KNOWN_METHODS.contains(&method), "{method}");
+        }
     }
 
     #[test]

@@ -206,8 +206,15 @@ fn serve(config: &ServeConfig, mut worker: Option<WorkerRole>) -> Result<Stopped
     // PEP 3333: true when the app may run in another process at the same
     // time, as it does in a sibling worker (or a recycled worker's successor).
     let multiprocess = worker.is_some();
-    let template = Python::attach(|py| EnvironTemplate::new(py, ident.as_deref(), multiprocess))
-        .map_err(|e| RunError::startup(format!("cannot build the WSGI environ: {e}")))?;
+    let environ_settings = EnvironSettings {
+        url_prefix: adj.url_prefix.clone(),
+        url_scheme: adj.url_scheme.as_str().into(),
+        server_name: adj.server_name.as_str().into(),
+    };
+    let template = Python::attach(|py| {
+        EnvironTemplate::new(py, ident.as_deref(), multiprocess, &environ_settings)
+    })
+    .map_err(|e| RunError::startup(format!("cannot build the WSGI environ: {e}")))?;
     let backlog = Arc::new(Backlog::default());
     let ctx = Arc::new(AppContext {
         app: application,
@@ -235,11 +242,7 @@ fn serve(config: &ServeConfig, mut worker: Option<WorkerRole>) -> Result<Stopped
         channel_request_lookahead: adj.channel_request_lookahead,
         log_socket_errors: adj.log_socket_errors,
         ident,
-        environ: EnvironSettings {
-            url_prefix: adj.url_prefix.clone(),
-            url_scheme: adj.url_scheme.as_str().into(),
-            server_name: adj.server_name.as_str().into(),
-        },
+        environ: environ_settings,
         proxy,
         pool: dispatcher,
         shutdown: CancellationToken::new(),
