@@ -77,6 +77,8 @@ struct Pending {
 /// they are; `BodyChunk::of` shares them with Python).
 pub(super) const COPY_BELOW: usize = 16 * 1024;
 const FIRST_BLOCK: usize = 512;
+/// Sealed pieces up to this size are copied out of their block (`seal`).
+const COPY_OUT_MAX: usize = 1024;
 
 impl Pending {
     fn copy(&mut self, data: &[u8]) {
@@ -100,9 +102,23 @@ impl Pending {
     }
 
     fn seal(&mut self) {
-        if !self.small.is_empty() {
-            self.segments.push(self.small.split().freeze());
+        if self.small.is_empty() {
+            return;
         }
+        // A few hundred bytes (a head, a short body) are copied out into a
+        // block of their exact size, which `Bytes` takes as it is: handing
+        // over a part of the block instead costs a second allocation (its
+        // shared count), and the connection task frees both on another
+        // thread, through the malloc arena lock. The block stays here for
+        // the next piece.
+        let sealed = if self.small.len() <= COPY_OUT_MAX {
+            let exact = Bytes::from(self.small.to_vec());
+            self.small.clear();
+            exact
+        } else {
+            self.small.split().freeze()
+        };
+        self.segments.push(sealed);
     }
 
     fn is_empty(&self) -> bool {
@@ -403,5 +419,54 @@ impl Exchange {
 
     pub fn is_disconnected(&self) -> bool {
         self.sender.is_disconnected()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn joined(segments: &Segments) -> Vec<u8> {
+        segments.iter().flat_map(|s| s.iter().copied()).collect()
+    }
+
+    #[test]
+    fn small_pieces_are_copied_out_and_the_block_is_kept() {
+        let mut pending = Pending::default();
+        pending.copy(b"HTTP/1.1 200 OK\r\n\r\n");
+        pending.copy(b"hello");
+        let block = pending.small.capacity();
+        let start = pending.small.as_ptr() as usize;
+        let first = pending.take();
+        assert_eq!(first.len(), 1);
+        assert_eq!(joined(&first), b"HTTP/1.1 200 OK\r\n\r\nhello");
+        // A copy of its own, not a part of the block.
+        let at = first[0].as_ptr() as usize;
+        assert!(!(start..start + block).contains(&at));
+        assert!(pending.is_empty());
+        // The next piece lands in the same block.
+        pending.copy(b"more");
+        assert_eq!(pending.small.capacity(), block);
+        assert_eq!(joined(&pending.take()), b"more");
+    }
+
+    #[test]
+    fn larger_pieces_are_handed_over_in_place_and_order_holds() {
+        let mut pending = Pending::default();
+        let mid = vec![b'm'; COPY_OUT_MAX + 1];
+        let large = Bytes::from(vec![b'L'; COPY_BELOW]);
+        pending.copy(b"head");
+        pending.copy(&mid);
+        pending.push(large.clone());
+        pending.copy(b"tail");
+        let segments = pending.take();
+        let mut expect = b"head".to_vec();
+        expect.extend_from_slice(&mid);
+        expect.extend_from_slice(&large);
+        expect.extend_from_slice(b"tail");
+        assert_eq!(joined(&segments), expect);
+        // The large chunk is the caller's own bytes, not a copy.
+        assert!(segments.iter().any(|s| s.as_ptr() == large.as_ptr()));
+        assert!(pending.is_empty());
     }
 }
