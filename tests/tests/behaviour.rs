@@ -505,6 +505,33 @@ fn d18_shutdown_runs_atexit_and_app_logging_works() {
     let _ = std::fs::remove_file(&marker);
 }
 
+/// Log lines name the request's decoded path as it came, whether PATH_INFO
+/// is that path itself or what U-05 and U-07 made of it.
+#[test]
+fn log_lines_name_the_request_path_not_path_info() {
+    for (prefix, target, logged) in [
+        (None, "/raise", "/raise"),
+        (None, "/%72aise", "/raise"),
+        (None, "//raise", "//raise"),
+        (Some("--url-prefix=/app"), "/app/raise", "/app/raise"),
+    ] {
+        let mut builder = ServerBuilder::new("failing:app");
+        if let Some(arg) = prefix {
+            builder = builder.arg(arg);
+        }
+        let server = builder.start();
+        let resp = request(server.addr(), &get(target));
+        assert_eq!(resp.status, 500, "{target}");
+        let line = format!("ERROR:waitress:Exception while serving {logged}");
+        server.expect_log(&line);
+        assert!(
+            server.log_text().lines().any(|l| l.ends_with(&line)),
+            "{target}: {}",
+            server.log_text()
+        );
+    }
+}
+
 #[test]
 fn log_level_filters_waitress_messages() {
     let port = std::net::TcpListener::bind("127.0.0.1:0")

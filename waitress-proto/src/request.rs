@@ -124,6 +124,16 @@ impl RequestHead {
         crate::target::script_and_path_info(&self.path, url_prefix)
     }
 
+    /// `script_and_path_info`, moving `path` itself into PATH_INFO when
+    /// that is all U-05 and U-07 make of it (no prefix, at most one leading
+    /// slash): `path` is then left empty, and PATH_INFO is the path.
+    pub fn take_script_and_path_info(&mut self, url_prefix: &str) -> (String, String) {
+        if url_prefix.is_empty() && !self.path.starts_with("//") {
+            return (String::new(), std::mem::take(&mut self.path));
+        }
+        self.script_and_path_info(url_prefix)
+    }
+
     /// `CONTENT_TYPE` (if sent), `CONTENT_LENGTH` (original text; when chunked
     /// the decoded length, B-13) and `HTTP_<NAME>` for every other header (F-08),
     /// repeated headers joined (F-09, D-16), in first-arrival order.
@@ -364,6 +374,39 @@ mod tests {
         assert_eq!(out.len(), 40);
         assert_eq!(out[3..4], vars(&[("HTTP_X_3", "v, w")]));
         assert_eq!(out[39..40], vars(&[("HTTP_X_39", "v, z")]));
+    }
+
+    #[test]
+    fn u05_u07_taking_gives_the_same_and_moves_only_an_unchanged_path() {
+        for (path, prefix) in [
+            ("/a/b", ""),
+            ("//a", ""),
+            ("///", ""),
+            ("/", ""),
+            ("", ""),
+            ("*", ""),
+            ("/app/x", "/app"),
+            ("/app", "/app"),
+            ("//app/x", "/app"),
+        ] {
+            let mut h = head(&[], BodyKind::Empty);
+            h.path = path.to_string();
+            let expect = h.script_and_path_info(prefix);
+            assert_eq!(
+                h.take_script_and_path_info(prefix),
+                expect,
+                "{path} {prefix}"
+            );
+            let moved = prefix.is_empty() && !path.starts_with("//");
+            assert_eq!(
+                h.path.is_empty(),
+                moved || path.is_empty(),
+                "{path} {prefix}"
+            );
+            if moved {
+                assert_eq!(expect.1, path);
+            }
+        }
     }
 
     #[test]

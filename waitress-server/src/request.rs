@@ -75,6 +75,7 @@ pub struct Staged {
 
 /// Slots of `CGI_KEYS` whose values many requests share.
 pub const SLOT_METHOD: usize = 0;
+pub const SLOT_PATH_INFO: usize = 2;
 pub const SLOT_PROTOCOL: usize = 5;
 pub const SLOT_SERVER_NAME: usize = 6;
 pub const SLOT_URL_SCHEME: usize = 11;
@@ -90,6 +91,11 @@ impl Staged {
             .iter()
             .enumerate()
             .filter_map(|(i, v)| v.as_ref().map(|v| (i, v.as_str())))
+    }
+
+    /// PATH_INFO as staged (`""` if a proxy rule removed it).
+    pub fn path_info(&self) -> &str {
+        self.fixed[SLOT_PATH_INFO].as_ref().map_or("", Text::as_str)
     }
 
     /// The header-derived variables.
@@ -146,7 +152,7 @@ pub fn stage_environ(
     conn: &ConnInfo,
     settings: &EnvironSettings,
 ) -> Staged {
-    let (script_name, path_info) = head.script_and_path_info(&settings.url_prefix);
+    let (script_name, path_info) = head.take_script_and_path_info(&settings.url_prefix);
     let shared = |s: &Arc<str>| Some(Text::Shared(Arc::clone(s)));
     let owned = |s: &mut String| Some(Text::Owned(std::mem::take(s)));
     let method = match KNOWN_METHODS.iter().find(|m| **m == head.method) {
@@ -195,6 +201,7 @@ mod tests {
     #[test]
     fn the_named_slots_hold_their_keys() {
         assert_eq!(CGI_KEYS[SLOT_METHOD], "REQUEST_METHOD");
+        assert_eq!(CGI_KEYS[SLOT_PATH_INFO], "PATH_INFO");
         assert_eq!(CGI_KEYS[SLOT_PROTOCOL], "SERVER_PROTOCOL");
         assert_eq!(CGI_KEYS[SLOT_SERVER_NAME], "SERVER_NAME");
         assert_eq!(CGI_KEYS[SLOT_URL_SCHEME], "wsgi.url_scheme");
@@ -253,8 +260,9 @@ pub struct RequestLine {
     pub head_request: bool,
     /// Whether the request allows the connection to stay open.
     pub keep_alive: bool,
-    /// The decoded path, for log lines.
-    pub path: String,
+    /// The decoded path, for log lines; None when staging moved it into
+    /// PATH_INFO unchanged (one allocation fewer per request).
+    pub path: Option<String>,
 }
 
 impl RequestLine {
@@ -265,7 +273,7 @@ impl RequestLine {
             version: head.version,
             head_request,
             keep_alive: head.keep_alive,
-            path: std::mem::take(&mut head.path),
+            path: (!head.path.is_empty()).then(|| std::mem::take(&mut head.path)),
         }
     }
 }

@@ -81,7 +81,8 @@ pub fn serve(py: Python<'_>, ctx: &AppContext, request: Request, sender: Respons
         Ok(())
     })();
 
-    let path = &line.path;
+    // The request's path, for log lines.
+    let path = line.path.as_deref().unwrap_or_else(|| environ.path_info());
     match outcome {
         Ok(()) => finish(py, ctx, &exchange, path),
         Err(Stop::Disconnected) => {
