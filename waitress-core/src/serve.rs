@@ -217,10 +217,10 @@ fn resolve_app_name(
     if app.is_none() && !positionals.is_empty() {
         app = Some(positionals.remove(0));
     }
-    if app.is_none() {
-        if let Some(value) = settings.get("app") {
-            app = Some(raw::text(setting("app")?, value)?).filter(|a| !a.is_empty());
-        }
+    if app.is_none()
+        && let Some(value) = settings.get("app")
+    {
+        app = Some(raw::text(setting("app")?, value)?).filter(|a| !a.is_empty());
     }
     // An empty name (`--app=`, `""`) names nothing either.
     let Some(app) = app.filter(|a| !a.trim().is_empty()) else {

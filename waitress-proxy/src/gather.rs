@@ -61,26 +61,26 @@ pub(crate) fn gather(
         move |failure: ParseFailure| HeaderFailure::of_header(header, failure, environ)
     };
 
-    if config.trusts_header(ProxyHeader::XForwardedFor) {
-        if let Some(value) = environ.get(ProxyHeader::XForwardedFor.environ_key()) {
-            let hops =
-                x_forwarded::parse_for(value, count).map_err(fail(ProxyHeader::XForwardedFor))?;
-            gathered.client = hops.selected;
-            gathered.client_source = Some(ProxyHeader::XForwardedFor);
-            gathered
-                .rewrites
-                .push((ProxyHeader::XForwardedFor, hops.rewritten));
-        }
+    if config.trusts_header(ProxyHeader::XForwardedFor)
+        && let Some(value) = environ.get(ProxyHeader::XForwardedFor.environ_key())
+    {
+        let hops =
+            x_forwarded::parse_for(value, count).map_err(fail(ProxyHeader::XForwardedFor))?;
+        gathered.client = hops.selected;
+        gathered.client_source = Some(ProxyHeader::XForwardedFor);
+        gathered
+            .rewrites
+            .push((ProxyHeader::XForwardedFor, hops.rewritten));
     }
-    if config.trusts_header(ProxyHeader::XForwardedHost) {
-        if let Some(value) = environ.get(ProxyHeader::XForwardedHost.environ_key()) {
-            let hops =
-                x_forwarded::parse_host(value, count).map_err(fail(ProxyHeader::XForwardedHost))?;
-            gathered.host = hops.selected;
-            gathered
-                .rewrites
-                .push((ProxyHeader::XForwardedHost, hops.rewritten));
-        }
+    if config.trusts_header(ProxyHeader::XForwardedHost)
+        && let Some(value) = environ.get(ProxyHeader::XForwardedHost.environ_key())
+    {
+        let hops =
+            x_forwarded::parse_host(value, count).map_err(fail(ProxyHeader::XForwardedHost))?;
+        gathered.host = hops.selected;
+        gathered
+            .rewrites
+            .push((ProxyHeader::XForwardedHost, hops.rewritten));
     }
     if config.trusts_header(ProxyHeader::XForwardedProto) {
         let value = environ

@@ -483,7 +483,7 @@ mod tests {
         fn write_now(&self, buf: &[u8]) -> io::Result<usize> {
             let mut state = self.state.lock().unwrap();
             state.calls += 1;
-            if self.refuse_every > 0 && state.calls % self.refuse_every == 0 {
+            if self.refuse_every > 0 && state.calls.is_multiple_of(self.refuse_every) {
                 return Err(io::ErrorKind::WouldBlock.into());
             }
             let n = buf.len().min(self.take);
