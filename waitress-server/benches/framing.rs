@@ -1,7 +1,8 @@
 //! A worker framing a streamed body: 100 chunks of 1 KiB from the app,
 //! chunked transfer coding, each chunk handed to the connection task as the
 //! app yields it (the `stream` workload of `cargo xtask bench`), and the
-//! connection side taking every hand-off.
+//! connection side taking every hand-off. And a short response (the
+//! `hello` workload): head and 13-byte body handed over in one piece.
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -66,5 +67,29 @@ fn framing(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, framing);
+fn short_response(c: &mut Criterion) {
+    let (responses, mut rx) = channel(
+        16 << 20,
+        Arc::new(AtomicBool::new(false)),
+        Arc::default(),
+        Arc::default(),
+    );
+    c.bench_function("hello: head and 13-byte body framed and handed over", |b| {
+        b.iter(|| {
+            let mut exchange = Exchange::new(facts(), responses.sender());
+            exchange.status = Some("200 OK".into());
+            exchange.headers.extend([
+                ("Content-Type".into(), "text/plain".into()),
+                ("Content-Length".into(), "13".into()),
+            ]);
+            exchange
+                .push_body(BodyChunk::Borrowed(black_box(b"Hello, world!")))
+                .expect("a valid response");
+            assert!(matches!(exchange.complete(), Ok(Ok(()))));
+            black_box(drain(&mut rx))
+        });
+    });
+}
+
+criterion_group!(benches, framing, short_response);
 criterion_main!(benches);
