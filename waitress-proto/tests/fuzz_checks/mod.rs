@@ -8,8 +8,9 @@ mod feeding;
 
 use bytes::{Bytes, BytesMut};
 use waitress_proto::{
-    BodyKind, ChunkedDecoder, Decoded, Encoder, Event, Limits, ProtoError, RequestHead,
-    RequestParser, ResponseSpec, Version, prepare_response, validate_header, validate_status,
+    BodyKind, ChunkedDecoder, Decoded, Encoder, Event, KNOWN_CGI_NAMES, Limits, ProtoError,
+    RequestHead, RequestParser, ResponseSpec, Version, prepare_response, validate_header,
+    validate_status,
 };
 
 const LIMITS: Limits = Limits {
@@ -98,6 +99,7 @@ fn run(pieces: &[&[u8]], limits: Limits, direct: bool) -> (Vec<Item>, Vec<u8>) {
                         assert!(n > 0 && n < limits.max_request_body_size);
                     }
                     assert!(h.headers.iter().all(|(n, _)| !n.contains('_')));
+                    check_cgi_names(&h);
                     assert!(!h.expect_continue || h.body != BodyKind::Empty);
                     current = Some((h.body, 0));
                     items.push(Item::Head(h));
@@ -132,6 +134,41 @@ fn run(pieces: &[&[u8]], limits: Limits, direct: bool) -> (Vec<Item>, Vec<u8>) {
         }
     }
     (items, buf.to_vec())
+}
+
+/// F-08 spelled out: `name.upper().replace("-", "_")`, `HTTP_` in front
+/// but for the two CGI names.
+fn f08(name: &str) -> String {
+    let upper = name.to_ascii_uppercase().replace('-', "_");
+    if name.eq_ignore_ascii_case("content-type") || name.eq_ignore_ascii_case("content-length") {
+        upper
+    } else {
+        format!("HTTP_{upper}")
+    }
+}
+
+/// The CGI names of a head, through the known-name table or built, are
+/// the rule's, once each in first-arrival order; a borrowed one is the
+/// table's.
+fn check_cgi_names(h: &RequestHead) {
+    let mut expect: Vec<String> = Vec::new();
+    for (name, _) in &h.headers {
+        let key = f08(name);
+        if !expect.contains(&key) {
+            expect.push(key);
+        }
+    }
+    if h.body == BodyKind::Chunked {
+        expect.push("CONTENT_LENGTH".into());
+    }
+    let got = h.cgi_variables(0);
+    let names: Vec<&str> = got.iter().map(|(k, _)| k.as_ref()).collect();
+    assert_eq!(names, expect);
+    for (key, _) in &got {
+        if let std::borrow::Cow::Borrowed(known) = key {
+            assert!(KNOWN_CGI_NAMES.contains(known), "{known}");
+        }
+    }
 }
 
 /// Split points derived from the input itself, so the fuzzer controls them.
