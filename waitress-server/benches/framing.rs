@@ -65,15 +65,6 @@ fn framing(c: &mut Criterion) {
             black_box(wire)
         });
     });
-}
-
-fn short_response(c: &mut Criterion) {
-    let (responses, mut rx) = channel(
-        16 << 20,
-        Arc::new(AtomicBool::new(false)),
-        Arc::default(),
-        Arc::default(),
-    );
     c.bench_function("hello: head and 13-byte body framed and handed over", |b| {
         b.iter(|| {
             let mut exchange = Exchange::new(facts(), responses.sender());
@@ -91,5 +82,5 @@ fn short_response(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, framing, short_response);
+criterion_group!(benches, framing);
 criterion_main!(benches);
