@@ -505,10 +505,10 @@ fn d18_shutdown_runs_atexit_and_app_logging_works() {
     let _ = std::fs::remove_file(&marker);
 }
 
-/// Log lines name the request's decoded path as it came, whether PATH_INFO
+/// log lines name the decoded request path as it came, whether PATH_INFO
 /// is that path itself or what U-05 and U-07 made of it.
 #[test]
-fn log_lines_name_the_request_path_not_path_info() {
+fn x04_log_lines_name_the_decoded_path_before_u05_u07() {
     for (prefix, target, logged) in [
         (None, "/raise", "/raise"),
         (None, "/%72aise", "/raise"),

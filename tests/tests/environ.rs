@@ -144,7 +144,7 @@ fn every_section_10_key_has_waitress_value() {
 /// from a table, the others are built per request): any spelling of the
 /// name, repeats joined, and the app can look every key up as usual.
 #[test]
-fn common_and_other_header_keys_reach_the_app_alike() {
+fn f08_f09_common_and_other_header_keys_reach_the_app_alike() {
     let server = ServerBuilder::new("environ_dump:app").start();
     let env = environ_of(
         &server,
